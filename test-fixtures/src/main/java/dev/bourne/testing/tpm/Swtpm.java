@@ -194,14 +194,20 @@ public final class Swtpm implements AutoCloseable {
                 if (port >= 65535) {
                     continue;
                 }
-                try (ServerSocket ctrl = new ServerSocket(port + 1, 1, loopback)) {
+                if (isFree(port + 1, loopback)) {
                     return port;
-                } catch (IOException taken) {
-                    // P+1 is in use: draw another P.
                 }
             }
         }
         throw new IOException("found no two consecutive free ports on 127.0.0.1");
+    }
+
+    private static boolean isFree(int port, InetAddress address) {
+        try (ServerSocket probe = new ServerSocket(port, 1, address)) {
+            return probe.isBound();
+        } catch (IOException taken) {
+            return false;
+        }
     }
 
     /**

@@ -1,6 +1,8 @@
 package dev.bourne.testing.tpm;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,9 +39,10 @@ class SwtpmLifecycleTest {
     @Test
     void start_twice_runsIndependentInstancesOnDistinctPorts() {
         try (Swtpm first = Swtpm.start(); Swtpm second = Swtpm.start()) {
-            assertTrue(first.dataPort() != second.dataPort());
-            assertFalse(first.stateDir().equals(second.stateDir()));
-            assertTrue(first.tpm().GetRandom(16).length == 16 && second.tpm().GetRandom(16).length == 16);
+            assertNotEquals(first.dataPort(), second.dataPort());
+            assertNotEquals(first.stateDir(), second.stateDir());
+            assertEquals(16, first.tpm().GetRandom(16).length);
+            assertEquals(16, second.tpm().GetRandom(16).length);
         }
     }
 }
