@@ -137,13 +137,15 @@ public final class Swtpm implements AutoCloseable {
             throws IOException {
         Path logFile = directory.resolve("swtpm.log");
         Path outFile = directory.resolve("swtpm.out");
+        Path pidFile = directory.resolve("swtpm.pid");
         Files.deleteIfExists(logFile);
+        Files.deleteIfExists(pidFile);
         List<String> command = List.of(swtpm.toString(), "socket", "--tpm2",
                 "--tpmstate", "dir=" + stateDir,
                 "--server", "type=tcp,port=" + port + ",bindaddr=127.0.0.1",
                 "--ctrl", "type=tcp,port=" + (port + 1) + ",bindaddr=127.0.0.1",
                 "--flags", "not-need-init,startup-clear",
-                "--pid", "file=" + directory.resolve("swtpm.pid"),
+                "--pid", "file=" + pidFile,
                 "--log", "file=" + logFile + ",level=1");
         Process process = new ProcessBuilder(command)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
@@ -164,16 +166,21 @@ public final class Swtpm implements AutoCloseable {
                     throw new IllegalStateException("swtpm exited with " + process.exitValue()
                             + " before accepting connections: " + String.join(" ", command) + "\n" + output);
                 }
-                try {
-                    device.connectOrThrow();
-                    return new Swtpm(directory, stateDir, logFile, process, port, device, localCa);
-                } catch (ConnectException notYetListening) {
-                    if (System.nanoTime() > deadline) {
-                        throw new IllegalStateException("swtpm did not accept connections on 127.0.0.1:" + port
-                                + " within " + START_TIMEOUT + "\n" + read(logFile) + read(outFile));
+                // swtpm writes its pid file only after binding both ports: until our process's pid is there, whatever
+                // answers on the port may be another program that took it after freePortPair() probed it.
+                if (pidFileNames(pidFile, process)) {
+                    try {
+                        device.connectOrThrow();
+                        return new Swtpm(directory, stateDir, logFile, process, port, device, localCa);
+                    } catch (ConnectException notYetAccepting) {
+                        // Bound but not yet listening: poll again.
                     }
-                    Thread.sleep(POLL_INTERVAL.toMillis());
                 }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("swtpm did not accept connections on 127.0.0.1:" + port
+                            + " within " + START_TIMEOUT + "\n" + read(logFile) + read(outFile));
+                }
+                Thread.sleep(POLL_INTERVAL.toMillis());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -183,6 +190,11 @@ public final class Swtpm implements AutoCloseable {
             stopForcibly(process);
             throw e;
         }
+    }
+
+    private static boolean pidFileNames(Path pidFile, Process process) {
+        String content = read(pidFile).strip();
+        return content.equals(Long.toString(process.pid()));
     }
 
     /** A port P such that P and P+1 were both free on 127.0.0.1 a moment ago; a race is caught by the retry. */
