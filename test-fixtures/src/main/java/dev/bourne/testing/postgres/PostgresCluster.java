@@ -259,8 +259,8 @@ public final class PostgresCluster {
         if (result.exitCode() != 0) {
             String hint = root ? "" : "\nNot running as root, so psql ran as " + System.getProperty("user.name")
                     + ": run the tests as root (the fixture then uses runuser -u " + cluster.owner() + "), or give this"
-                    + " user a role that may create roles and databases: sudo -u " + cluster.owner()
-                    + " createuser --createdb --createrole " + System.getProperty("user.name");
+                    + " user a superuser role on this test cluster (it creates and force-drops other roles' databases):"
+                    + " sudo -u " + cluster.owner() + " createuser --superuser " + System.getProperty("user.name");
             throw new IllegalStateException("psql on PostgreSQL cluster " + cluster.id() + " exited with "
                     + result.exitCode() + ": " + result.stderr().strip() + hint);
         }

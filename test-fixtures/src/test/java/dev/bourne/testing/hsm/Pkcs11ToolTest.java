@@ -20,7 +20,7 @@ class Pkcs11ToolTest {
               Usage:      encrypt, verify, wrap, derive
               Access:     local
             Private Key Object; EC
-              label:      
+              label:     \s
               Usage:      decrypt, sign, unwrap
               Access:     sensitive, always sensitive, never extractable, local
             Private Key Object; EC

@@ -13,6 +13,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -56,7 +57,7 @@ class SoftHsmPoolTest {
     @Test
     void pool_isCreatedOnceWithTheConfiguredSize() {
         SoftHsmPool pool = SoftHsmPool.jvmPool();
-        assertEquals(pool, SoftHsmPool.jvmPool());
+        assertSame(pool, SoftHsmPool.jvmPool());
         assertEquals(SoftHsmPool.tokenCount(), pool.size());
         assertTrue(pool.setupTime().toMillis() < 30_000, "pool setup took " + pool.setupTime());
     }
