@@ -21,6 +21,7 @@ public enum RequiredTool {
     TPM2_GETCAP("tpm2_getcap", "tpm2-tools", "tpm2-tools"),
     PSQL("psql", "postgresql-client", "postgresql"),
     PG_CTLCLUSTER("pg_ctlcluster", "postgresql-common", "postgresql-server"),
+    PG_LSCLUSTERS("pg_lsclusters", "postgresql-common", "postgresql-server"),
     RUNUSER("runuser", "util-linux", "util-linux");
 
     private static final List<Path> EXTRA_DIRS = List.of(
