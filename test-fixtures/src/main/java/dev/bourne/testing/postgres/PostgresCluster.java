@@ -177,8 +177,11 @@ public final class PostgresCluster {
     }
 
     private static PostgresCluster open() {
-        Path lsclusters = RequiredTool.PG_LSCLUSTERS.path();
         RequiredTool.PSQL.path();
+        if (RequiredTool.PG_LSCLUSTERS.find().isEmpty()) {
+            return openWithoutClusterTools();
+        }
+        Path lsclusters = RequiredTool.PG_LSCLUSTERS.path();
         String wanted = System.getProperty(CLUSTER_PROPERTY);
         List<ClusterInfo> clusters = parseClusters(Exec.run(List.of(lsclusters.toString(), "--no-header"), Map.of(),
                 PSQL_TIMEOUT).requireSuccess().stdout());
@@ -201,6 +204,31 @@ public final class PostgresCluster {
         }
         awaitTcp(cluster);
         PostgresCluster opened = new PostgresCluster(cluster, root);
+        opened.adminQuery("SELECT 1");
+        return opened;
+    }
+
+    /**
+     * RHEL-family machines have no {@code pg_lsclusters}: one server per machine, started by the system
+     * ({@code bin/test} runs {@code postgresql-setup --initdb} and starts it). Its port is {@code PGPORT} or 5432.
+     */
+    private static PostgresCluster openWithoutClusterTools() {
+        String portText = System.getenv().getOrDefault("PGPORT", "5432");
+        int port;
+        try {
+            port = Integer.parseInt(portText);
+        } catch (NumberFormatException e) {
+            throw new IllegalStateException("PGPORT is not a port number: " + portText, e);
+        }
+        ClusterInfo cluster = new ClusterInfo("system", "default", port, "online", "postgres");
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 1_000);
+        } catch (IOException e) {
+            throw new IllegalStateException("PostgreSQL does not answer on 127.0.0.1:" + port + " and this machine "
+                    + "has no pg_ctlcluster to start it: install postgresql-server, then run "
+                    + "'postgresql-setup --initdb' and 'systemctl start postgresql' (bin/test does this)", e);
+        }
+        PostgresCluster opened = new PostgresCluster(cluster, isRoot());
         opened.adminQuery("SELECT 1");
         return opened;
     }

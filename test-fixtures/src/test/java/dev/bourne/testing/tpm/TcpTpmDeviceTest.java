@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -26,23 +25,17 @@ class TcpTpmDeviceTest {
     }
 
     @Test
-    void getRandom_fiftyCalls_answerWithoutNagleStall(Swtpm swtpm) {
+    void getRandom_manyCallsOnOneConnection_distinctAnswers(Swtpm swtpm) {
+        // Speed is a benchmark's business, not a unit test's: the latency numbers (about 0.1 ms per command with this
+        // device, 44 ms through TpmFactory.remoteTpm) are in TcpTpmDevice's Javadoc and docs/testing-tpm.md.
         Tpm tpm = swtpm.tpm();
-        tpm.GetRandom(32); // warm-up: class loading and JIT, not the transport
         Set<String> seen = new HashSet<>();
-        long start = System.nanoTime();
         for (int i = 0; i < CALLS; i++) {
             byte[] random = tpm.GetRandom(32);
             assertEquals(32, random.length);
             seen.add(java.util.HexFormat.of().formatHex(random));
         }
-        Duration mean = Duration.ofNanos((System.nanoTime() - start) / CALLS);
-
         assertEquals(CALLS, seen.size(), "GetRandom repeated itself");
-        // Measured here: about 0.1 ms per call with this device, 44 ms with TpmFactory.remoteTpm (Nagle waiting for a
-        // delayed ACK on every command). The bound sits far from both, so a loaded machine does not make it flaky and
-        // a Nagle stall cannot pass it.
-        assertTrue(mean.compareTo(Duration.ofMillis(5)) < 0, "mean GetRandom latency " + mean);
     }
 
     @Test

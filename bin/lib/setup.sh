@@ -1,0 +1,126 @@
+# Shared by bin/test and bin/quickstart: installs what Bourne needs on a Debian or RHEL-family machine and starts
+# PostgreSQL. Source it; it defines functions only.
+
+BOURNE_DEBIAN_PACKAGES=(softhsm2 opensc swtpm swtpm-tools tpm2-tools postgresql openssl)
+BOURNE_RHEL_PACKAGES=(softhsm opensc swtpm swtpm-tools tpm2-tools postgresql-server postgresql openssl)
+# Commands the suite runs; if all are present nothing is installed (and no package index is downloaded).
+BOURNE_COMMANDS=(softhsm2-util pkcs11-tool swtpm swtpm_setup swtpm_ioctl tpm2_getcap psql openssl java mvn)
+
+bourne::log() {
+    printf '\033[1m==> %s\033[0m\n' "$*" >&2
+}
+
+bourne::die() {
+    printf 'error: %s\n' "$*" >&2
+    exit 1
+}
+
+# Runs a command as root: directly when we are root, through sudo otherwise.
+bourne::as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        bourne::die "need root to run: $* (run as root, or install sudo)"
+    fi
+}
+
+bourne::os_family() {
+    local id="" id_like=""
+    if [ -r /etc/os-release ]; then
+        id=$(. /etc/os-release && echo "${ID:-}")
+        id_like=$(. /etc/os-release && echo "${ID_LIKE:-}")
+    fi
+    case " $id $id_like " in
+        *" debian "*|*" ubuntu "*) echo debian ;;
+        *" rhel "*|*" fedora "*|*" centos "*|*" rocky "*|*" almalinux "*) echo rhel ;;
+        *) echo unknown ;;
+    esac
+}
+
+bourne::missing_commands() {
+    local missing=() c
+    for c in "${BOURNE_COMMANDS[@]}"; do
+        # sbin directories are not on every user's PATH, but the tools may live there.
+        if ! PATH="$PATH:/usr/sbin:/sbin" command -v "$c" >/dev/null 2>&1; then
+            missing+=("$c")
+        fi
+    done
+    if [ "$(bourne::os_family)" = debian ] && ! PATH="$PATH:/usr/sbin" command -v pg_ctlcluster >/dev/null 2>&1; then
+        missing+=(pg_ctlcluster)
+    fi
+    echo "${missing[*]:-}"
+}
+
+# Installs the packages the tests and the quickstart need, once: apt-get update runs only when something is missing.
+bourne::install_packages() {
+    local missing
+    missing=$(bourne::missing_commands)
+    if [ -z "$missing" ]; then
+        bourne::log "All required tools are installed"
+        return 0
+    fi
+    bourne::log "Installing what is missing ($missing)"
+    case "$(bourne::os_family)" in
+        debian)
+            local packages=("${BOURNE_DEBIAN_PACKAGES[@]}")
+            command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jdk-headless)
+            command -v mvn >/dev/null 2>&1 || packages+=(maven)
+            bourne::as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+            bourne::as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+                "${packages[@]}"
+            ;;
+        rhel)
+            local packages=("${BOURNE_RHEL_PACKAGES[@]}")
+            command -v java >/dev/null 2>&1 || packages+=(java-17-openjdk-devel)
+            command -v mvn >/dev/null 2>&1 || packages+=(maven)
+            # swtpm and softhsm come from EPEL on RHEL and its rebuilds; Fedora has them in its main repository.
+            if ! grep -qi fedora /etc/os-release && ! rpm -q epel-release >/dev/null 2>&1; then
+                bourne::as_root dnf install -y epel-release
+            fi
+            bourne::as_root dnf install -y "${packages[@]}"
+            ;;
+        *)
+            bourne::die "unsupported OS: install ${BOURNE_DEBIAN_PACKAGES[*]} (Debian names) yourself, then rerun"
+            ;;
+    esac
+    missing=$(bourne::missing_commands)
+    [ -z "$missing" ] || bourne::die "still missing after installing packages: $missing"
+}
+
+# Starts the local PostgreSQL server if it is not running (the test fixtures create a database per test class).
+bourne::start_postgres() {
+    case "$(bourne::os_family)" in
+        debian)
+            local line version name status
+            line=$(PATH="$PATH:/usr/sbin" pg_lsclusters --no-header 2>/dev/null | head -n 1 || true)
+            if [ -z "$line" ]; then
+                version=$(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -n 1)
+                [ -n "$version" ] || bourne::die "PostgreSQL is not installed (package postgresql)"
+                bourne::log "Creating PostgreSQL cluster $version/main"
+                bourne::as_root pg_createcluster "$version" main
+                line=$(pg_lsclusters --no-header | head -n 1)
+            fi
+            read -r version name _ status _ <<<"$line"
+            if [ "${status%%,*}" != online ]; then
+                bourne::log "Starting PostgreSQL cluster $version/$name"
+                bourne::as_root pg_ctlcluster "$version" "$name" start
+            fi
+            ;;
+        rhel)
+            if ! (exec 3<>/dev/tcp/127.0.0.1/"${PGPORT:-5432}") 2>/dev/null; then
+                if [ ! -f /var/lib/pgsql/data/PG_VERSION ]; then
+                    bourne::as_root postgresql-setup --initdb
+                fi
+                bourne::log "Starting PostgreSQL"
+                if [ -d /run/systemd/system ]; then
+                    bourne::as_root systemctl start postgresql
+                else
+                    bourne::as_root runuser -u postgres -- pg_ctl -D /var/lib/pgsql/data -l /var/lib/pgsql/logfile \
+                        -w start
+                fi
+            fi
+            ;;
+    esac
+}
