@@ -85,19 +85,17 @@ final class SharedSections {
     if (telemetry.isEmpty()) {
       return Optional.empty();
     }
-    Optional<ConfigReader> section = telemetry.get().section("Prometheus");
+    Optional<PrometheusSettings> prometheus = telemetry.get().section("Prometheus").map(block -> {
+      String host = block.optionalString("host", "localhost");
+      if (!block.contains("port")) {
+        block.error("port", "is required");
+      }
+      int port = block.optionalPort("port", 9988);
+      block.rejectUnknownKeys();
+      return new PrometheusSettings(host, port);
+    });
     telemetry.get().rejectUnknownKeys();
-    if (section.isEmpty()) {
-      return Optional.empty();
-    }
-    ConfigReader block = section.get();
-    String host = block.optionalString("host", "localhost");
-    if (!block.contains("port")) {
-      block.error("port", "is required");
-    }
-    int port = block.optionalPort("port", 9988);
-    block.rejectUnknownKeys();
-    return Optional.of(new PrometheusSettings(host, port));
+    return prometheus;
   }
 
   private static String httpPath(ConfigReader block, String key, String fallback) {
