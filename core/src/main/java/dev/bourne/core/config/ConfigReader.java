@@ -196,7 +196,9 @@ public final class ConfigReader {
     try {
       parsed = GoDuration.parse(s);
     } catch (IllegalArgumentException e) {
-      error(key, "invalid duration " + quote(key, s) + ": " + e.getMessage());
+      // The reason can quote part of the value (an unknown unit), so secrets get no reason.
+      error(key, isSecretKey(key) ? "invalid duration " + Values.REDACTED
+          : "invalid duration " + quote(key, s) + ": " + e.getMessage());
       return fallback;
     }
     if (parsed.isNegative() || parsed.isZero()) {
