@@ -95,6 +95,10 @@ final class HclStructure {
       if (c == '\n') {
         break;
       }
+      if (c == '$' && peek(1) == '{') {
+        // hcl4j evaluates "${1+2}" to "3.0" and keeps "$${" as two dollars: neither is what the author meant.
+        throw new HclSyntaxException(line, column, "\"${\" in a string is not supported (no interpolation)");
+      }
       advance();
       if (c == '"') {
         return;

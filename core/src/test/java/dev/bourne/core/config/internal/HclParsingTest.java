@@ -166,6 +166,8 @@ class HclParsingTest {
         Arguments.of("server {\n  a = <<EOF\nhello\n}\n", "line 2, column 7: heredoc <<EOF is never closed"),
         Arguments.of("a {\n".repeat(40) + "}\n".repeat(40), "line 33, column 3: nesting deeper than 32 levels"),
         Arguments.of("server {\n  a = upper(\"x\")\n}\n", "function calls are not supported: upper()"),
+        Arguments.of("server {\n  a = \"x${1+2}\"\n}\n",
+            "line 2, column 9: \"${\" in a string is not supported (no interpolation)"),
         Arguments.of("data \"http\" \"x\" {\n  url = \"http://127.0.0.1:9/\"\n}\nserver {\n  a = data.http.x.body\n}\n",
             "data blocks are not supported: data \"http\""));
   }
