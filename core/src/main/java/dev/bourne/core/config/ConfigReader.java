@@ -54,7 +54,10 @@ public final class ConfigReader {
     return new ConfigReader(file, path, Collections.unmodifiableMap(copy), new Findings());
   }
 
-  /** True when the value under {@code key} must never be printed: its name contains pin, password, secret or token. */
+  /**
+   * True when the value under {@code key} must never be printed: its name contains pin, password, secret or token,
+   * or it is a {@code connection_string} (PostgreSQL URLs carry passwords).
+   */
   public static boolean isSecretKey(String key) {
     return Values.isSecretKey(key);
   }
@@ -96,12 +99,12 @@ public final class ConfigReader {
 
   /** Records an error at {@code key} of this block ("" for the block itself). */
   public void error(String key, String reason) {
-    findings.errors.add(new ConfigError(file, key.isEmpty() ? path : keyPath(key), reason));
+    findings.errors.add(new ConfigError(file, Values.printableKey(key.isEmpty() ? path : keyPath(key)), reason));
   }
 
   /** Records a warning at {@code key} of this block. */
   public void warning(String key, String reason) {
-    findings.warnings.add(new ConfigError(file, key.isEmpty() ? path : keyPath(key), reason));
+    findings.warnings.add(new ConfigError(file, Values.printableKey(key.isEmpty() ? path : keyPath(key)), reason));
   }
 
   /** Errors recorded so far by this reader and every reader sharing its list. */

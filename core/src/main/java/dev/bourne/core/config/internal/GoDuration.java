@@ -65,7 +65,8 @@ public final class GoDuration {
       }
       String number = text.substring(numberStart, i);
       if (number.isEmpty() || number.equals(".")) {
-        throw new IllegalArgumentException("unexpected \"" + text.charAt(numberStart) + "\" at offset " + numberStart);
+        throw new IllegalArgumentException("unexpected " + Values.quote(String.valueOf(text.charAt(numberStart)))
+            + " at offset " + numberStart);
       }
       int unitStart = i;
       while (i < text.length() && !isDigit(text.charAt(i)) && text.charAt(i) != '.'
@@ -75,13 +76,14 @@ public final class GoDuration {
       String unit = text.substring(unitStart, i);
       if (unit.isEmpty()) {
         if (i < text.length()) {
-          throw new IllegalArgumentException("unexpected \"" + text.charAt(i) + "\" at offset " + i);
+          throw new IllegalArgumentException("unexpected " + Values.quote(String.valueOf(text.charAt(i))) + " at offset "
+              + i);
         }
         throw new IllegalArgumentException("missing unit (" + UNITS + ")");
       }
       BigDecimal perUnit = NANOS_PER_UNIT.get(unit);
       if (perUnit == null) {
-        throw new IllegalArgumentException("unknown unit \"" + unit + "\" (" + UNITS + ")");
+        throw new IllegalArgumentException("unknown unit " + Values.quote(unit) + " (" + UNITS + ")");
       }
       String digits = number.endsWith(".") ? number + "0" : number;
       if (digits.startsWith(".")) {

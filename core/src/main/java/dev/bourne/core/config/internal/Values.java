@@ -88,6 +88,16 @@ public final class Values {
     return out.append('"').toString();
   }
 
+  /** A key as written in the file, with control characters escaped so that each error stays on one line. */
+  public static String printableKey(String key) {
+    StringBuilder out = new StringBuilder(key.length());
+    for (int i = 0; i < key.length(); i++) {
+      char c = key.charAt(i);
+      out.append(Character.isISOControl(c) ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+    }
+    return out.toString();
+  }
+
   /** Prints whole numbers without hcl4j's ".0": {@code 8081}, not {@code 8081.0}. */
   public static String formatNumber(double d) {
     if (d == Math.rint(d) && Math.abs(d) < 1e15) {
