@@ -1,5 +1,8 @@
 package dev.bourne.core.config;
 
+import dev.bourne.core.keymanager.KeyType;
+import dev.bourne.core.spiffeid.TrustDomain;
+
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
@@ -34,7 +37,7 @@ public record AgentSettings(
     Optional<Path> trustBundlePath,
     Optional<URI> trustBundleUrl,
     boolean insecureBootstrap,
-    String trustDomain,
+    TrustDomain trustDomain,
     Optional<ConfigSecret> joinToken,
     KeyType workloadX509SvidKeyType,
     Optional<Path> adminSocketPath,
@@ -89,7 +92,7 @@ public record AgentSettings(
     Optional<Path> trustBundlePath = agent.optionalPath("trust_bundle_path");
     Optional<URI> trustBundleUrl = agent.optionalString("trust_bundle_url").flatMap(s -> httpsUrl(agent, s));
     boolean insecureBootstrap = agent.optionalBool("insecure_bootstrap", false);
-    Optional<String> trustDomain = SharedSections.trustDomain(agent);
+    Optional<TrustDomain> trustDomain = SharedSections.trustDomain(agent);
     Optional<ConfigSecret> joinToken = agent.optionalSecret("join_token");
     KeyType workloadKeyType = SharedSections.keyType(agent, "workload_x509_svid_key_type");
     Optional<Path> adminSocketPath = agent.optionalPath("admin_socket_path");

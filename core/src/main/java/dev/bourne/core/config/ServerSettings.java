@@ -1,5 +1,8 @@
 package dev.bourne.core.config;
 
+import dev.bourne.core.keymanager.KeyType;
+import dev.bourne.core.spiffeid.TrustDomain;
+
 import dev.bourne.core.config.internal.GoDuration;
 import dev.bourne.core.config.internal.Values;
 import java.net.InetAddress;
@@ -36,7 +39,7 @@ public record ServerSettings(
     String bindAddress,
     int bindPort,
     Path socketPath,
-    String trustDomain,
+    TrustDomain trustDomain,
     Path dataDir,
     LogLevel logLevel,
     LogFormat logFormat,
@@ -107,7 +110,7 @@ public record ServerSettings(
     }
     int bindPort = server.optionalPort("bind_port", DEFAULT_BIND_PORT);
     Path socketPath = SharedSections.socketPath(server, "socket_path", DEFAULT_SOCKET_PATH);
-    Optional<String> trustDomain = SharedSections.trustDomain(server);
+    Optional<TrustDomain> trustDomain = SharedSections.trustDomain(server);
     Optional<Path> dataDir = server.requirePath("data_dir");
     LogLevel logLevel = SharedSections.logLevel(server);
     LogFormat logFormat = SharedSections.logFormat(server);

@@ -1,5 +1,9 @@
 package dev.bourne.core.config;
 
+import dev.bourne.core.keymanager.KeyType;
+import dev.bourne.core.spiffeid.InvalidSpiffeIdException;
+import dev.bourne.core.spiffeid.TrustDomain;
+
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -13,16 +17,12 @@ final class SharedSections {
   /** {@code sun_path} holds 108 bytes including the terminating NUL. */
   static final int MAX_SOCKET_PATH_BYTES = 107;
 
-  private static final Pattern TRUST_DOMAIN = Pattern.compile("[a-z0-9._-]{1,255}");
 
   private SharedSections() {
   }
 
-  /**
-   * A trust domain name: lowercase letters, digits, '.', '-' and '_', 1 to 255 characters (SPIFFE-ID section 2.1).
-   * Delegates to TrustDomain.parse once dev.bourne.core.spiffeid lands.
-   */
-  static Optional<String> trustDomain(ConfigReader block) {
+  /** The trust domain, validated by {@link TrustDomain} so configuration and IDs follow the same rules. */
+  static Optional<TrustDomain> trustDomain(ConfigReader block) {
     Optional<String> value = block.requireString("trust_domain");
     if (value.isEmpty()) {
       return Optional.empty();
@@ -32,12 +32,12 @@ final class SharedSections {
       block.error("trust_domain", "must be a trust domain name such as \"example.org\", not a SPIFFE ID");
       return Optional.empty();
     }
-    if (!TRUST_DOMAIN.matcher(name).matches()) {
-      block.error("trust_domain", "is not a valid trust domain name: use 1 to 255 lowercase letters, digits, "
-          + "'.', '-' or '_'");
+    try {
+      return Optional.of(new TrustDomain(name));
+    } catch (InvalidSpiffeIdException e) {
+      block.error("trust_domain", "is not a valid trust domain name: " + e.reason());
       return Optional.empty();
     }
-    return value;
   }
 
   static LogLevel logLevel(ConfigReader block) {

@@ -1,5 +1,6 @@
 package dev.bourne.core.config;
 
+import dev.bourne.core.keymanager.KeyType;
 import static dev.bourne.core.config.ConfigTexts.AGENT_PLUGINS;
 import static dev.bourne.core.config.ConfigTexts.agentBlock;
 import static dev.bourne.core.config.ConfigTexts.agentErrors;
@@ -33,7 +34,7 @@ class AgentSettingsTest {
     assertEquals(Optional.of(Path.of("./conf/agent/bundle.pem")), a.trustBundlePath());
     assertEquals(Optional.empty(), a.trustBundleUrl());
     assertFalse(a.insecureBootstrap());
-    assertEquals("example.org", a.trustDomain());
+    assertEquals("example.org", a.trustDomain().name());
     assertEquals(Optional.empty(), a.joinToken());
     assertEquals(KeyType.EC_P256, a.workloadX509SvidKeyType());
     assertEquals(Optional.empty(), a.adminSocketPath());

@@ -19,7 +19,7 @@ class SampleConfigsTest {
     ConfigResult<ServerSettings> result = ServerSettings.load(REPOSITORY.resolve("conf/server/server.conf"));
 
     ServerSettings s = result.orElseThrow();
-    assertEquals("example.org", s.trustDomain());
+    assertEquals("example.org", s.trustDomain().name());
     assertEquals(Path.of("/tmp/bourne-server/private/api.sock"), s.socketPath());
     assertEquals(Path.of("./.data/server"), s.dataDir());
     assertEquals(List.of("DataStore sql", "KeyManager disk", "NodeAttestor join_token"),
@@ -32,7 +32,7 @@ class SampleConfigsTest {
   void agentConf_validates() throws Exception {
     AgentSettings a = AgentSettings.load(REPOSITORY.resolve("conf/agent/agent.conf")).orElseThrow();
 
-    assertEquals("example.org", a.trustDomain());
+    assertEquals("example.org", a.trustDomain().name());
     assertEquals(Path.of("/tmp/bourne-agent/public/api.sock"), a.socketPath());
     assertEquals(true, a.insecureBootstrap());
     assertEquals(List.of("KeyManager memory", "NodeAttestor join_token", "WorkloadAttestor unix"),

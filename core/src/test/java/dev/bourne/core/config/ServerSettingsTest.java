@@ -1,5 +1,6 @@
 package dev.bourne.core.config;
 
+import dev.bourne.core.keymanager.KeyType;
 import static dev.bourne.core.config.ConfigTexts.SERVER_PLUGINS;
 import static dev.bourne.core.config.ConfigTexts.serverBlock;
 import static dev.bourne.core.config.ConfigTexts.serverErrors;
@@ -31,7 +32,7 @@ class ServerSettingsTest {
     assertEquals("0.0.0.0", s.bindAddress());
     assertEquals(8081, s.bindPort());
     assertEquals(Path.of("/tmp/bourne-server/private/api.sock"), s.socketPath());
-    assertEquals("example.org", s.trustDomain());
+    assertEquals("example.org", s.trustDomain().name());
     assertEquals(Path.of("./.data"), s.dataDir());
     assertEquals(LogLevel.INFO, s.logLevel());
     assertEquals(LogFormat.TEXT, s.logFormat());
@@ -94,7 +95,7 @@ class ServerSettingsTest {
 
     ServerSettings s = validateServer(text).orElseThrow();
 
-    assertEquals(new ServerSettings("::", 9081, Path.of("/run/bourne/server/private/api.sock"), "prod.example.org",
+    assertEquals(new ServerSettings("::", 9081, Path.of("/run/bourne/server/private/api.sock"), dev.bourne.core.spiffeid.TrustDomain.parse("prod.example.org"),
         Path.of("/var/lib/bourne/server"), LogLevel.WARN, LogFormat.JSON, Duration.ofHours(168), Duration.ofHours(2),
         Duration.ofMinutes(10), Duration.ofMinutes(30), KeyType.RSA_4096, KeyType.EC_P384,
         Optional.of(URI.create("https://oidc.example.org")),
@@ -187,8 +188,9 @@ class ServerSettingsTest {
         Arguments.of("validate_bindAddressHostName_reported", new String[] {"bind_address = \"localhost\""},
             "server.bind_address: must be an IP address such as \"0.0.0.0\" or \"::\", got string \"localhost\""),
         Arguments.of("validate_trustDomainUppercase_reported", new String[] {"trust_domain = \"Example.org\""},
-            "server.trust_domain: is not a valid trust domain name: use 1 to 255 lowercase letters, digits, '.', '-'"
-                + " or '_'"),
+            "server.trust_domain: is not a valid trust domain name: trust domain must be lowercase"),
+        Arguments.of("validate_trustDomainWithPort_reported", new String[] {"trust_domain = \"example.org:443\""},
+            "server.trust_domain: is not a valid trust domain name: trust domain must not contain a port"),
         Arguments.of("validate_trustDomainSpiffeId_reported", new String[] {"trust_domain = \"spiffe://example.org\""},
             "server.trust_domain: must be a trust domain name such as \"example.org\", not a SPIFFE ID"),
         Arguments.of("validate_trustDomainUnquoted_reported", new String[] {"trust_domain = example"},
