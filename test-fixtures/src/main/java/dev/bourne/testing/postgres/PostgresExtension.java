@@ -1,10 +1,6 @@
 package dev.bourne.testing.postgres;
 
-import org.junit.jupiter.api.extension.AfterAllCallback;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
-import org.junit.jupiter.api.extension.ExtensionContext;
-import org.junit.jupiter.api.extension.ParameterContext;
-import org.junit.jupiter.api.extension.ParameterResolver;
+import dev.bourne.testing.internal.PerClassResourceExtension;
 
 /**
  * JUnit extension giving each test class a fresh database and role on the local PostgreSQL cluster (started if it is
@@ -14,51 +10,20 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  * <p>Use {@link WithPostgres} or {@code @ExtendWith(PostgresExtension.class)}. A {@code @Nested} class shares its
  * enclosing class's database.
  */
-public final class PostgresExtension implements BeforeAllCallback, AfterAllCallback, ParameterResolver {
+public final class PostgresExtension extends PerClassResourceExtension<PostgresDatabase> {
 
-    private static final ExtensionContext.Namespace NAMESPACE =
-            ExtensionContext.Namespace.create(PostgresExtension.class);
-    private static final String DATABASE = "database";
-
-    @Override
-    public void beforeAll(ExtensionContext context) {
-        databaseFor(context);
+    /** Used by JUnit through the meta-annotation or {@code @ExtendWith}. */
+    public PostgresExtension() {
+        super(PostgresDatabase.class);
     }
 
     @Override
-    public void afterAll(ExtensionContext context) {
-        // remove() only looks at this class's own store: an enclosing class's database stays until that class ends.
-        PostgresDatabase database = context.getStore(NAMESPACE).remove(DATABASE, PostgresDatabase.class);
-        if (database != null) {
-            PostgresCluster.local().drop(database);
-        }
+    protected PostgresDatabase open() {
+        return PostgresCluster.local().createDatabase();
     }
 
     @Override
-    public boolean supportsParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
-        return parameterContext.getParameter().getType() == PostgresDatabase.class;
-    }
-
-    @Override
-    public Object resolveParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
-        return databaseFor(extensionContext);
-    }
-
-    /**
-     * The database visible from this context (get() also searches enclosing contexts), creating one for the nearest
-     * class when there is none yet: with {@code @TestInstance(PER_CLASS)} the constructor is resolved before beforeAll.
-     */
-    private static PostgresDatabase databaseFor(ExtensionContext context) {
-        PostgresDatabase existing = context.getStore(NAMESPACE).get(DATABASE, PostgresDatabase.class);
-        if (existing != null) {
-            return existing;
-        }
-        ExtensionContext classContext = context;
-        while (classContext.getTestMethod().isPresent() && classContext.getParent().isPresent()) {
-            classContext = classContext.getParent().get();
-        }
-        PostgresDatabase database = PostgresCluster.local().createDatabase();
-        classContext.getStore(NAMESPACE).put(DATABASE, database);
-        return database;
+    protected void close(PostgresDatabase resource) {
+        PostgresCluster.local().drop(resource);
     }
 }
