@@ -12,20 +12,20 @@ import java.util.Objects;
  */
 public record AgentConfig(Map<String, Object> root) {
 
-  public AgentConfig {
-    @SuppressWarnings("unchecked")
-    Map<String, Object> copy = (Map<String, Object>) Values.immutableCopy(Objects.requireNonNull(root, "root"));
-    root = copy;
-  }
+    public AgentConfig {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> copy = (Map<String, Object>) Values.immutableCopy(Objects.requireNonNull(root, "root"));
+        root = copy;
+    }
 
-  /** The raw configuration of a parsed file. */
-  public static AgentConfig of(ConfigFile file) {
-    return new AgentConfig(file.root());
-  }
+    /** The raw configuration of a parsed file. */
+    public static AgentConfig of(ConfigFile file) {
+        return new AgentConfig(file.root());
+    }
 
-  /** Lists the top-level keys only: values may hold secrets. */
-  @Override
-  public String toString() {
-    return "AgentConfig" + root.keySet();
-  }
+    /** Lists the top-level keys only: values may hold secrets. */
+    @Override
+    public String toString() {
+        return "AgentConfig" + root.keySet();
+    }
 }

@@ -9,14 +9,14 @@ import java.util.Objects;
  */
 public record ConfigError(String file, String key, String reason) {
 
-  public ConfigError {
-    Objects.requireNonNull(file, "file");
-    Objects.requireNonNull(key, "key");
-    Objects.requireNonNull(reason, "reason");
-  }
+    public ConfigError {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(reason, "reason");
+    }
 
-  @Override
-  public String toString() {
-    return key.isEmpty() ? file + ": " + reason : file + ": " + key + ": " + reason;
-  }
+    @Override
+    public String toString() {
+        return key.isEmpty() ? file + ": " + reason : file + ": " + key + ": " + reason;
+    }
 }

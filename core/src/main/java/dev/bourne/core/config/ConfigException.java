@@ -9,24 +9,24 @@ import java.util.stream.Collectors;
  */
 public final class ConfigException extends Exception {
 
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  private final transient List<ConfigError> errors;
+    private final transient List<ConfigError> errors;
 
-  public ConfigException(List<ConfigError> errors) {
-    super(message(errors));
-    this.errors = List.copyOf(errors);
-  }
-
-  /** The problems, in the order found: file order within a block, then cross-field and plugin checks. */
-  public List<ConfigError> errors() {
-    return errors;
-  }
-
-  private static String message(List<ConfigError> errors) {
-    if (errors.isEmpty()) {
-      throw new IllegalArgumentException("a ConfigException needs at least one error");
+    public ConfigException(List<ConfigError> errors) {
+        super(message(errors));
+        this.errors = List.copyOf(errors);
     }
-    return errors.stream().map(ConfigError::toString).collect(Collectors.joining("\n"));
-  }
+
+    /** The problems, in the order found: file order within a block, then cross-field and plugin checks. */
+    public List<ConfigError> errors() {
+        return errors;
+    }
+
+    private static String message(List<ConfigError> errors) {
+        if (errors.isEmpty()) {
+            throw new IllegalArgumentException("a ConfigException needs at least one error");
+        }
+        return errors.stream().map(ConfigError::toString).collect(Collectors.joining("\n"));
+    }
 }

@@ -8,19 +8,19 @@ import java.util.Objects;
  */
 public final class ConfigSecret {
 
-  private final String value;
+    private final String value;
 
-  public ConfigSecret(String value) {
-    this.value = Objects.requireNonNull(value, "value");
-  }
+    public ConfigSecret(String value) {
+        this.value = Objects.requireNonNull(value, "value");
+    }
 
-  /** The secret itself; call only where it is used, never to log or print. */
-  public String reveal() {
-    return value;
-  }
+    /** The secret itself; call only where it is used, never to log or print. */
+    public String reveal() {
+        return value;
+    }
 
-  @Override
-  public String toString() {
-    return "[redacted]";
-  }
+    @Override
+    public String toString() {
+        return "[redacted]";
+    }
 }

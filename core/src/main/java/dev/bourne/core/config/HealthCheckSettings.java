@@ -5,8 +5,8 @@ package dev.bourne.core.config;
  * disabled, {@code localhost:80}, {@code /live} and {@code /ready}.
  */
 public record HealthCheckSettings(boolean listenerEnabled, String bindAddress, int bindPort, String livePath,
-    String readyPath) {
+        String readyPath) {
 
-  /** The settings when the block is absent. */
-  public static final HealthCheckSettings DEFAULTS = new HealthCheckSettings(false, "localhost", 80, "/live", "/ready");
+    /** The settings when the block is absent. */
+    public static final HealthCheckSettings DEFAULTS = new HealthCheckSettings(false, "localhost", 80, "/live", "/ready");
 }

@@ -17,28 +17,28 @@ import java.util.Objects;
  */
 public record PluginConfig(String file, String type, String name, boolean enabled, Map<String, Object> pluginData) {
 
-  public PluginConfig {
-    Objects.requireNonNull(file, "file");
-    Objects.requireNonNull(type, "type");
-    Objects.requireNonNull(name, "name");
-    @SuppressWarnings("unchecked")
-    Map<String, Object> copy = (Map<String, Object>) Values.immutableCopy(Objects.requireNonNull(pluginData));
-    pluginData = copy;
-  }
+    public PluginConfig {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(name, "name");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> copy = (Map<String, Object>) Values.immutableCopy(Objects.requireNonNull(pluginData));
+        pluginData = copy;
+    }
 
-  /** The dotted key of the plugin data, such as {@code plugins.KeyManager.pkcs11.plugin_data}. */
-  public String keyPath() {
-    return "plugins." + type + "." + name + ".plugin_data";
-  }
+    /** The dotted key of the plugin data, such as {@code plugins.KeyManager.pkcs11.plugin_data}. */
+    public String keyPath() {
+        return "plugins." + type + "." + name + ".plugin_data";
+    }
 
-  /** A fresh reader over the plugin data, reporting errors at {@link #keyPath()}. */
-  public ConfigReader pluginDataReader() {
-    return ConfigReader.of(file, keyPath(), pluginData);
-  }
+    /** A fresh reader over the plugin data, reporting errors at {@link #keyPath()}. */
+    public ConfigReader pluginDataReader() {
+        return ConfigReader.of(file, keyPath(), pluginData);
+    }
 
-  @Override
-  public String toString() {
-    return "PluginConfig[" + type + " \"" + name + "\", enabled=" + enabled + ", plugin_data="
-        + Values.redactedToString(pluginData) + "]";
-  }
+    @Override
+    public String toString() {
+        return "PluginConfig[" + type + " \"" + name + "\", enabled=" + enabled + ", plugin_data="
+                + Values.redactedToString(pluginData) + "]";
+    }
 }

@@ -12,20 +12,20 @@ import java.util.Objects;
  */
 public record ServerConfig(Map<String, Object> root) {
 
-  public ServerConfig {
-    @SuppressWarnings("unchecked")
-    Map<String, Object> copy = (Map<String, Object>) Values.immutableCopy(Objects.requireNonNull(root, "root"));
-    root = copy;
-  }
+    public ServerConfig {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> copy = (Map<String, Object>) Values.immutableCopy(Objects.requireNonNull(root, "root"));
+        root = copy;
+    }
 
-  /** The raw configuration of a parsed file. */
-  public static ServerConfig of(ConfigFile file) {
-    return new ServerConfig(file.root());
-  }
+    /** The raw configuration of a parsed file. */
+    public static ServerConfig of(ConfigFile file) {
+        return new ServerConfig(file.root());
+    }
 
-  /** Lists the top-level keys only: values may hold secrets. */
-  @Override
-  public String toString() {
-    return "ServerConfig" + root.keySet();
-  }
+    /** Lists the top-level keys only: values may hold secrets. */
+    @Override
+    public String toString() {
+        return "ServerConfig" + root.keySet();
+    }
 }
