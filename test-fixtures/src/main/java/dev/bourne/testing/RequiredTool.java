@@ -52,8 +52,12 @@ public enum RequiredTool {
 
     /** The program's path if it is installed. */
     public Optional<Path> find() {
+        return findIn(System.getenv("PATH"), EXTRA_DIRS);
+    }
+
+    /** The program's path in the directories of {@code pathEnv} (a PATH value) and {@code extraDirs}. */
+    Optional<Path> findIn(String pathEnv, List<Path> extraDirs) {
         List<Path> dirs = new ArrayList<>();
-        String pathEnv = System.getenv("PATH");
         if (pathEnv != null) {
             for (String dir : pathEnv.split(":")) {
                 if (!dir.isEmpty()) {
@@ -61,7 +65,7 @@ public enum RequiredTool {
                 }
             }
         }
-        dirs.addAll(EXTRA_DIRS);
+        dirs.addAll(extraDirs);
         for (Path dir : dirs) {
             Path candidate = dir.resolve(command);
             if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
@@ -69,6 +73,11 @@ public enum RequiredTool {
             }
         }
         return Optional.empty();
+    }
+
+    /** Like {@link #path()}, searching only the given directories: lets a test see the missing-tool failure. */
+    Path pathIn(String pathEnv, List<Path> extraDirs) {
+        return findIn(pathEnv, extraDirs).orElseThrow(() -> new IllegalStateException(missingMessage()));
     }
 
     String missingMessage() {
