@@ -18,6 +18,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.DERSequence;
@@ -160,6 +161,26 @@ class CertificateRequestsTest {
                 List.copyOf(svid.certificate().getSubjectAlternativeNames()));
         assertEquals(ID, new X509SvidVerifier(TestAuthorities.bundle(ca.certificate()), clock)
                 .verify(svid.chain()).spiffeId());
+    }
+
+    /** The fuzz seeds were made with OpenSSL ({@code openssl req -outform DER}): an independent CSR encoder. */
+    @Test
+    void parse_opensslSeeds_acceptedOrRefusedAsNamed() throws Exception {
+        java.nio.file.Path seeds = java.nio.file.Path.of(CertificateRequestsTest.class
+                .getResource("CsrIssuanceFuzzTestInputs/csrParseAndIssue").toURI());
+        assertEquals(65, CertificateRequests.parse(java.nio.file.Files.readAllBytes(
+                seeds.resolve("valid-p256-with-spiffe-id")), ID).encoded().length - 26);
+        assertEquals(false, CertificateRequests.parse(java.nio.file.Files.readAllBytes(
+                seeds.resolve("valid-rsa2048")), ID).isEc());
+        Map<String, String> refused = Map.of(
+                "ca-extension", CertificateRequests.REQUESTS_CA,
+                "two-uri-sans", CertificateRequests.SEVERAL_URIS,
+                "truncated", CertificateRequests.NOT_DER);
+        for (Map.Entry<String, String> seed : refused.entrySet()) {
+            byte[] der = java.nio.file.Files.readAllBytes(seeds.resolve(seed.getKey()));
+            assertEquals(seed.getValue(), assertThrows(X509SvidIssuanceException.class,
+                    () -> CertificateRequests.parse(der, ID)).getMessage(), seed.getKey());
+        }
     }
 
     private static byte[] withSpki(KeyPair keys, SubjectPublicKeyInfo spki) throws Exception {
