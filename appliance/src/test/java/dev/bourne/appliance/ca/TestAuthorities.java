@@ -59,6 +59,35 @@ final class TestAuthorities {
         return new Chain(root, new X509Authority("x509-CA-B", key, cert, List.of(), authorityId(cert)));
     }
 
+    /**
+     * An issuing CA over {@code key} under an upstream intermediate under a root: the authority's upstream chain
+     * holds the upstream intermediate, so SVID chains carry two certificates after the leaf.
+     */
+    static Chain threeLevel(ManagedKey rootKey, ManagedKey upstreamKey, ManagedKey key, Instant notBefore,
+            Instant notAfter) throws Exception {
+        X500Name rootName = new X500Name("O=Bourne tests,CN=upstream root " + RANDOM.nextInt(1 << 20));
+        X509Certificate root = caCertificate(rootName, rootKey, rootName, rootKey, notBefore, notAfter);
+        X500Name upstreamName = new X500Name("O=Bourne tests,CN=upstream intermediate " + RANDOM.nextInt(1 << 20));
+        X509Certificate upstream = caCertificate(upstreamName, upstreamKey, rootName, rootKey, notBefore, notAfter);
+        X500Name name = new X500Name("O=Bourne tests,CN=bourne CA " + RANDOM.nextInt(1 << 20));
+        X509Certificate cert = caCertificate(name, key, upstreamName, upstreamKey, notBefore, notAfter);
+        return new Chain(root, new X509Authority("x509-CA-A", key, cert, List.of(upstream), authorityId(cert)));
+    }
+
+    /** A self-signed CA whose certificate has no subject key identifier extension. */
+    static X509Authority selfSignedWithoutSki(ManagedKey key, Instant notBefore, Instant notAfter) throws Exception {
+        X500Name name = new X500Name("O=Bourne tests,CN=root without SKI " + RANDOM.nextInt(1 << 20));
+        JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name, BigInteger.TEN,
+                Date.from(notBefore), Date.from(notAfter), name, key.publicKey());
+        builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
+        builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+        X509Certificate cert = new JcaX509CertificateConverter().getCertificate(builder.build(
+                new ManagedKeyContentSigner(key, key.type().defaultSignatureAlgorithm())));
+        String id = X509Authority.hex(new JcaX509ExtensionUtils().createSubjectKeyIdentifier(key.publicKey())
+                .getKeyIdentifier());
+        return new X509Authority("x509-CA-A", key, cert, List.of(), id);
+    }
+
     /** An issuing authority and the root a relying party trusts for it. */
     record Chain(X509Certificate root, X509Authority authority) {
     }

@@ -238,6 +238,66 @@ class X509SvidIssuerTest {
     }
 
     @Test
+    void issue_underUpstreamChain_chainIsLeafCaThenUpstream() throws Exception {
+        TestAuthorities.Chain chain = TestAuthorities.threeLevel(
+                TestAuthorities.memoryKey("root", KeyType.EC_P256),
+                TestAuthorities.memoryKey("upstream", KeyType.RSA_2048),
+                TestAuthorities.memoryKey("x509-CA-A", KeyType.EC_P256), CA_START, CA_END);
+        IssuedX509Svid svid = issuer.issue(chain.authority(), subjectKeys.getPublic(), WORKLOAD, List.of(),
+                Duration.ofHours(1));
+
+        List<X509Certificate> parsed = CertificateFactory.getInstance("X.509").generateCertificates(
+                new ByteArrayInputStream(svid.chainDerConcatenated())).stream()
+                .map(X509Certificate.class::cast).toList();
+        assertEquals(List.of(svid.certificate(), chain.authority().certificate(),
+                chain.authority().upstreamChain().get(0)), parsed);
+        assertEquals(3, svid.chainDer().size());
+        new X509SvidVerifier(TestAuthorities.bundle(chain.root()), CLOCK).verify(parsed);
+        pkix(parsed, chain.root());
+    }
+
+    @Test
+    void issue_caCertificateWithoutSki_akiIsTheCaKeyHash() throws Exception {
+        X509Authority ca = TestAuthorities.selfSignedWithoutSki(
+                TestAuthorities.memoryKey("x509-CA-A", KeyType.EC_P384), CA_START, CA_END);
+        IssuedX509Svid svid = issuer.issue(ca, subjectKeys.getPublic(), WORKLOAD, List.of(), Duration.ofHours(1));
+        AuthorityKeyIdentifier aki = AuthorityKeyIdentifier.getInstance(new X509CertificateHolder(svid.leafDer())
+                .getExtension(Extension.authorityKeyIdentifier).getParsedValue());
+        assertEquals(ca.authorityId(), X509Authority.hex(aki.getKeyIdentifier()));
+        pkix(svid.chain(), ca.certificate());
+    }
+
+    @Test
+    void issue_fromSeveralThreads_everySvidValidAndSerialsDistinct() throws Exception {
+        X509Authority second = TestAuthorities.selfSigned(TestAuthorities.memoryKey("x509-CA-B", KeyType.EC_P256),
+                CA_START, CA_END);
+        X509SvidVerifier verifier = new X509SvidVerifier(TestAuthorities.bundle(ecCa.certificate(),
+                second.certificate()), CLOCK);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<IssuedX509Svid>> futures = new java.util.ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                X509Authority ca = i % 2 == 0 ? ecCa : second;
+                SpiffeId id = SpiffeId.parse("spiffe://example.org/workload/" + i);
+                futures.add(pool.submit(() -> issuer.issue(ca, subjectKeys.getPublic(), id, List.of(),
+                        Duration.ofHours(1))));
+            }
+            Set<BigInteger> serials = new HashSet<>();
+            for (int i = 0; i < futures.size(); i++) {
+                IssuedX509Svid svid = futures.get(i).get();
+                assertEquals(SpiffeId.parse("spiffe://example.org/workload/" + i),
+                        verifier.verify(svid.chain()).spiffeId());
+                assertEquals((i % 2 == 0 ? ecCa : second).certificate().getSubjectX500Principal(),
+                        svid.certificate().getIssuerX500Principal());
+                serials.add(svid.serialNumber());
+            }
+            assertEquals(200, serials.size());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void issue_ttlBeyondCaEnd_cappedAtCaNotAfter() throws Exception {
         Instant caEnd = NOW.plus(Duration.ofMinutes(30));
         X509Authority ca = TestAuthorities.selfSigned(TestAuthorities.memoryKey("x509-CA-A", KeyType.EC_P256),
