@@ -263,11 +263,15 @@ public final class FileCaJournal implements CaJournal {
             Map<String, Object> entry = jwtEntries.get(i);
             String where = "jwt_authorities[" + i + "].";
             SignatureAlgorithm algorithm = algorithm(string(entry, "algorithm", where), where);
+            String kid = string(entry, "kid", where);
+            String slot = string(entry, "slot", where);
+            PublicKey key = publicKey(string(entry, "public_key", where), algorithm, where);
+            Instant notBefore = instant(entry, "not_before", where);
+            Instant notAfter = instant(entry, "not_after", where);
+            AuthorityState state = state(entry, where);
+            boolean tainted = bool(entry, "tainted", where);
             try {
-                jwt.add(new JwtAuthorityRecord(string(entry, "kid", where), string(entry, "slot", where),
-                        publicKey(string(entry, "public_key", where), algorithm, where), algorithm,
-                        instant(entry, "not_before", where), instant(entry, "not_after", where), state(entry, where),
-                        bool(entry, "tainted", where)));
+                jwt.add(new JwtAuthorityRecord(kid, slot, key, algorithm, notBefore, notAfter, state, tainted));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(where.substring(0, where.length() - 1) + ": " + e.getMessage(), e);
             }
