@@ -27,7 +27,7 @@ import static sun.security.pkcs11.wrapper.PKCS11Constants.CKF_RW_SESSION;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKF_SERIAL_SESSION;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKK_EC;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKK_RSA;
-import static sun.security.pkcs11.wrapper.PKCS11Constants.CKM_ECDSA_SHA256;
+import static sun.security.pkcs11.wrapper.PKCS11Constants.CKM_ECDSA;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKM_EC_KEY_PAIR_GEN;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKM_RSA_PKCS_KEY_PAIR_GEN;
 import static sun.security.pkcs11.wrapper.PKCS11Constants.CKM_SHA256_RSA_PKCS;
@@ -74,10 +74,23 @@ public final class Pkcs11Module {
     public static final long CKR_PIN_EXPIRED = 0xA3L;
     public static final long CKR_PIN_LOCKED = 0xA4L;
     private static final long CKR_USER_ALREADY_LOGGED_IN = 0x100L;
+    private static final long CKR_GENERAL_ERROR = 0x5L;
+    private static final long CKR_DEVICE_ERROR = 0x30L;
+    private static final long CKR_DEVICE_MEMORY = 0x31L;
+    private static final long CKR_DEVICE_REMOVED = 0x32L;
+    private static final long CKR_SESSION_CLOSED = 0xB0L;
+    private static final long CKR_SESSION_HANDLE_INVALID = 0xB3L;
+    private static final long CKR_TOKEN_NOT_PRESENT = 0xE0L;
+    private static final long CKR_TOKEN_NOT_RECOGNIZED = 0xE1L;
+    private static final long CKR_USER_NOT_LOGGED_IN = 0x101L;
+    private static final long CKR_CRYPTOKI_NOT_INITIALIZED = 0x190L;
 
-    /** Mechanisms this class signs with directly: only for the holder certificate, before SunPKCS11 sees the key. */
+    /**
+     * Mechanisms this class signs with directly: only for the holder certificate, before SunPKCS11 sees the key.
+     * ECDSA signs a digest the caller computed (CKM_ECDSA): SoftHSM2 2.6 and several HSMs lack CKM_ECDSA_SHA256.
+     */
     public enum RawMechanism {
-        ECDSA_SHA256(CKM_ECDSA_SHA256),
+        ECDSA_PREHASHED(CKM_ECDSA),
         RSA_PKCS1_SHA256(CKM_SHA256_RSA_PKCS);
 
         private final long mechanism;
@@ -370,6 +383,25 @@ public final class Pkcs11Module {
                 // Nothing to do: a session of a module that failed is gone with it.
             }
         }
+    }
+
+    /**
+     * True when {@code failure}, thrown by SunPKCS11 while signing, says the module or token failed (device error,
+     * token or session gone, module not initialised), as opposed to a problem with the key or the data: the key manager
+     * then reconnects.
+     */
+    public static boolean isDeviceFailure(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof PKCS11Exception e) {
+                long code = e.getErrorCode();
+                return code == CKR_GENERAL_ERROR || code == CKR_DEVICE_ERROR || code == CKR_DEVICE_MEMORY
+                        || code == CKR_DEVICE_REMOVED || code == CKR_SESSION_CLOSED
+                        || code == CKR_SESSION_HANDLE_INVALID || code == CKR_TOKEN_NOT_PRESENT
+                        || code == CKR_TOKEN_NOT_RECOGNIZED || code == CKR_CRYPTOKI_NOT_INITIALIZED
+                        || code == CKR_USER_NOT_LOGGED_IN;
+            }
+        }
+        return false;
     }
 
     /** A call into the native module. */
