@@ -147,16 +147,23 @@ public final class Pkcs11Module {
         return library;
     }
 
-    /** Labels of the tokens present, by slot id, with the padding blanks PKCS#11 adds removed. */
+    /**
+     * Labels of the tokens present, by slot id, with the padding blanks PKCS#11 adds removed. A slot whose token
+     * cannot describe itself (a token deleted or failing since the module started) is left out rather than hiding the
+     * others.
+     */
     public Map<Long, String> tokenLabels() throws Pkcs11Failure {
-        return call("list the tokens", () -> {
-            java.util.LinkedHashMap<Long, String> labels = new java.util.LinkedHashMap<>();
-            for (long slot : p11.C_GetSlotList(true)) {
-                CK_TOKEN_INFO info = p11.C_GetTokenInfo(slot);
+        long[] slots = call("list the slots", () -> p11.C_GetSlotList(true));
+        java.util.LinkedHashMap<Long, String> labels = new java.util.LinkedHashMap<>();
+        for (long slot : slots) {
+            try {
+                CK_TOKEN_INFO info = call("read a token's label", () -> p11.C_GetTokenInfo(slot));
                 labels.put(slot, new String(info.label).strip());
+            } catch (Pkcs11Failure e) {
+                // Skipped: see above.
             }
-            return labels;
-        });
+        }
+        return labels;
     }
 
     /** The slot holding the token labelled {@code label}, if exactly one does. */
