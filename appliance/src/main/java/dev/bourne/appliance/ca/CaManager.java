@@ -747,12 +747,18 @@ public final class CaManager implements AutoCloseable {
     }
 
     private SpiffeBundle bundleContents(Work work) {
+        // Self-signed mode publishes only roots: an intermediate left over from an earlier upstream configuration
+        // is not a trust anchor (SVIDs it signed chain to that upstream's roots, not to this bundle).
         List<X509Certificate> roots = upstream.isPresent()
                 ? upstream.get().upstreamRoots()
-                : work.x509.stream().map(X509AuthorityRecord::certificate).toList();
+                : work.x509.stream().map(X509AuthorityRecord::certificate).filter(CaManager::selfIssued).toList();
         Map<String, PublicKey> keys = new LinkedHashMap<>();
         work.jwt.forEach(r -> keys.put(r.keyId(), r.publicKey()));
         return SpiffeBundle.of(options.trustDomain(), roots, keys);
+    }
+
+    private static boolean selfIssued(X509Certificate certificate) {
+        return certificate.getSubjectX500Principal().equals(certificate.getIssuerX500Principal());
     }
 
     private static boolean sameContents(SpiffeBundle a, SpiffeBundle b) {

@@ -102,7 +102,7 @@ class CaCertificateProfileTest {
     void serials_areRandom() throws Exception {
         CaManager manager = start(CaFixtures.options());
         X509Certificate first = manager.activeX509Authority().certificate();
-        X509AuthorityRecordView.prepared(manager);
+        manager.prepareX509();
         X509Certificate second = manager.snapshot().x509Authorities().get(1).certificate();
         assertNotEquals(first.getSerialNumber(), second.getSerialNumber());
         assertNotEquals(first.getPublicKey(), second.getPublicKey());

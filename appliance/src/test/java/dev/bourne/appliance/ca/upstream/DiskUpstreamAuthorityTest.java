@@ -218,6 +218,20 @@ class DiskUpstreamAuthorityTest {
         assertEquals(selfSigned.activeJwtAuthority().keyId(), upstream.activeJwtAuthority().keyId());
     }
 
+    @Test
+    void restart_fromUpstreamToSelfSigned_publishesOnlySelfSignedRoots() throws Exception {
+        OpensslPki.Issued root = pki.root("root", 30);
+        CaManager upstream = manager(DiskUpstreamAuthority.open(plugin(root.cert(), root.key(), null), clock,
+                RANDOM), clock);
+        X509Certificate intermediate = upstream.activeX509Authority().certificate();
+        CaManager selfSigned = CaManager.start(options(), keyManager, Optional.empty(),
+                FileCaJournal.inDataDir(dataDir), clock, RANDOM);
+        assertTrue(selfSigned.activeX509Authority().selfSigned());
+        assertEquals(List.of(selfSigned.activeX509Authority().certificate()), selfSigned.bundle().x509Authorities());
+        assertTrue(selfSigned.snapshot().x509Authorities().stream()
+                .anyMatch(r -> r.certificate().equals(intermediate)), "kept in the journal as retired");
+    }
+
     // ------------------------------------------------------------------------------------------ refused configs
 
     private static List<String> errors(ConfigException e) {
