@@ -83,10 +83,11 @@ public final class CertificateRequests {
         if (!request.toASN1Structure().getCertificationRequestInfo().getVersion().hasValue(0)) {
             throw malformed(BAD_VERSION);
         }
+        // The key first: a request for an Ed25519 or DSA key is refused for its key type, the clearer reason.
+        SubjectKey key = SubjectKey.of(request.getSubjectPublicKeyInfo());
         if (!SIGNATURE_ALGORITHMS.contains(request.getSignatureAlgorithm().getAlgorithm())) {
             throw malformed(SIGNATURE_ALGORITHM_NOT_ALLOWED);
         }
-        SubjectKey key = SubjectKey.of(request.getSubjectPublicKeyInfo());
         verifySignature(request);
         checkExtensions(request, spiffeId);
         return key;

@@ -104,7 +104,7 @@ public final class JwtSvidIssuer {
             return "ES512 needs a P-521 key, which Bourne's key managers do not make";
         }
         if (curve != null && curve != keyType) {
-            return algorithm.jwsName() + " needs a " + curve.configName() + " key, not " + keyType.configName();
+            return algorithm.jwsName() + " needs an " + curve.configName() + " key, not " + keyType.configName();
         }
         return null;
     }

@@ -14,6 +14,7 @@ import org.bouncycastle.asn1.DERNull;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.RSAPublicKey;
 import org.bouncycastle.asn1.sec.SECObjectIdentifiers;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 
@@ -178,7 +179,9 @@ public final class SubjectKey {
         }
         byte[] spki;
         try {
-            spki = new SubjectPublicKeyInfo(info.getAlgorithm(), rsa).getEncoded(ASN1Encoding.DER);
+            // Re-encoded with NULL parameters, which RFC 3279 2.3.1 requires, whatever the CSR carried.
+            spki = new SubjectPublicKeyInfo(new AlgorithmIdentifier(PKCSObjectIdentifiers.rsaEncryption,
+                    DERNull.INSTANCE), rsa).getEncoded(ASN1Encoding.DER);
         } catch (java.io.IOException e) {
             throw new X509SvidIssuanceException(Reason.UNSUPPORTED_KEY, KEY_MALFORMED, e);
         }
