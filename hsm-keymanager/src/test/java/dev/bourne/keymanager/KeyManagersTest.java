@@ -170,6 +170,21 @@ class KeyManagersTest {
     }
 
     @Test
+    void sampleServerConfig_keyManagerValidates() throws Exception {
+        // Surefire runs in the module directory; the sample lives at the repository root.
+        dev.bourne.core.config.ServerSettings settings = dev.bourne.core.config.ServerSettings.load(
+                Path.of("../conf/server/server.conf")).orElseThrow();
+        PluginConfig keyManager = settings.plugins().stream().filter(p -> p.type().equals("KeyManager")).findFirst()
+                .orElseThrow();
+
+        assertEquals("disk", keyManager.name());
+        assertEquals(List.of(), KeyManagers.validate(keyManager, settings.dataDir()));
+        assertEquals(Path.of("./.data/server/keys"),
+                ((ConfigResult.Valid<DiskSettings>) DiskSettings.validate(keyManager, settings.dataDir())).settings()
+                        .keysPath());
+    }
+
+    @Test
     void open_invalid_throwsEveryError(@TempDir Path dataDir) {
         ConfigException e = assertThrows(ConfigException.class, () -> KeyManagers.open(plugin("pkcs11", Map.of()),
                 dataDir, new SecureRandom(), Clock.systemUTC()));

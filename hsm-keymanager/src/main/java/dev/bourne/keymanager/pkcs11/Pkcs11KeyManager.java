@@ -408,10 +408,10 @@ public final class Pkcs11KeyManager implements KeyManager {
             // Already logged in above (login state is the token's), so no PIN here.
             keyStore.load(null, null);
             Connection c = new Connection(module, session, provider, keyStore);
-            objects.lock();
             try {
                 // Self-test every key of this server on activation: a key that cannot sign is found now, not at
-                // the first certificate.
+                // the first certificate. No `objects` lock: the connection is not published yet, so nobody else uses
+                // it, and taking that lock under `lock` could deadlock with a failing operation.
                 for (Pkcs11ManagedKey key : loadAll(c)) {
                     JcaManagedKey.selfTest(key.direct());
                 }
@@ -419,8 +419,6 @@ public final class Pkcs11KeyManager implements KeyManager {
                 c.close();
                 unavailable(e.getMessage());
                 return;
-            } finally {
-                objects.unlock();
             }
             connection = c;
             status = KeyManagerStatus.active();
