@@ -51,6 +51,7 @@ public final class MemoryKeyManager implements KeyManager {
 
     @Override
     public Optional<ManagedKey> getKey(String id) {
+        KeyIds.check(id);
         return Optional.ofNullable(keys.get(id));
     }
 
