@@ -431,7 +431,9 @@ public final class Pkcs11KeyManager implements KeyManager {
                 session.close();
             }
             unavailable(String.format(REASON_MODULE_ERROR, e.getMessage()));
-        } catch (GeneralSecurityException | IOException | ProviderException e) {
+        } catch (GeneralSecurityException | IOException | RuntimeException e) {
+            // RuntimeException too: SunPKCS11 reports configuration and module problems as ProviderException or
+            // InvalidParameterException, and status() must never throw.
             if (session != null) {
                 session.close();
             }
