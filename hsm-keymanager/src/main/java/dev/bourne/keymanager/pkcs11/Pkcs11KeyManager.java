@@ -520,6 +520,17 @@ public final class Pkcs11KeyManager implements KeyManager {
         }
     }
 
+    /**
+     * Handles a module failure as if an operation had just seen one: drops the connection, reports UNAVAILABLE and
+     * schedules a reconnect. For tests of what follows (SoftHSM2 cannot be made to fail on demand).
+     */
+    void connectionFailed(String reason) {
+        Connection c = connection;
+        if (c != null) {
+            markUnavailable(c, reason);
+        }
+    }
+
     /** Waits until the state is {@code state} or {@code timeout} passes; true when reached. For tests. */
     boolean awaitState(KeyManagerStatus.State state, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
