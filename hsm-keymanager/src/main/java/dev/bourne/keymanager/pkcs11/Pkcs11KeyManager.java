@@ -431,7 +431,9 @@ public final class Pkcs11KeyManager implements KeyManager {
                 session.close();
             }
             unavailable(String.format(REASON_MODULE_ERROR, e.getMessage()));
-        } catch (GeneralSecurityException | IOException | ProviderException e) {
+        } catch (GeneralSecurityException | IOException | RuntimeException e) {
+            // RuntimeException too: SunPKCS11 reports configuration and module problems as ProviderException or
+            // InvalidParameterException, and status() must never throw.
             if (session != null) {
                 session.close();
             }
@@ -515,6 +517,17 @@ public final class Pkcs11KeyManager implements KeyManager {
                 c.close();
                 unavailable(reason);
             }
+        }
+    }
+
+    /**
+     * Handles a module failure as if an operation had just seen one: drops the connection, reports UNAVAILABLE and
+     * schedules a reconnect. For tests of what follows (SoftHSM2 cannot be made to fail on demand).
+     */
+    void connectionFailed(String reason) {
+        Connection c = connection;
+        if (c != null) {
+            markUnavailable(c, reason);
         }
     }
 

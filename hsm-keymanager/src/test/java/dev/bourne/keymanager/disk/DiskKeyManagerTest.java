@@ -135,6 +135,23 @@ class DiskKeyManagerTest extends KeyManagerContract {
     }
 
     @Test
+    void keyFileSymbolicLink_refusedNamingTheFile(@TempDir Path directory) throws Exception {
+        Path elsewhere = directory.resolve("elsewhere");
+        Files.createDirectory(elsewhere);
+        try (DiskKeyManager writer = openIn(elsewhere)) {
+            writer.generateKey("real", KeyType.EC_P256);
+        }
+        Path keys = directory.resolve("keys");
+        try (DiskKeyManager km = openIn(keys)) {
+            Path link = keys.resolve("linked.key");
+            Files.createSymbolicLink(link, elsewhere.resolve("real.key"));
+
+            KeyManagerException e = assertThrows(KeyManagerException.class, () -> km.getKey("linked"));
+            assertEquals(String.format(DiskKeyManager.FILE_NOT_REGULAR, link), e.getMessage());
+        }
+    }
+
+    @Test
     void keysDirectoryWritableByOthers_refused(@TempDir Path directory) throws Exception {
         Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwxrwxrwx"));
 

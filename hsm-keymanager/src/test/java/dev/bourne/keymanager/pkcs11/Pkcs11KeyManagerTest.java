@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bourne.core.keymanager.KeyManager;
 import dev.bourne.core.keymanager.KeyManagerException;
+import dev.bourne.core.keymanager.KeyManagerStatus;
 import dev.bourne.core.keymanager.KeyType;
 import dev.bourne.core.keymanager.ManagedKey;
 import dev.bourne.core.keymanager.SignatureAlgorithm;
@@ -85,6 +86,26 @@ class Pkcs11KeyManagerTest extends KeyManagerContract {
                 privateKey.id().substring(0, 32), "the CKA_ID starts with the hash of the label");
         assertEquals(1, labelled.stream().filter(Pkcs11Object::isPublicKey).filter(o -> o.id().equals(expectedId))
                 .count(), "its public key has the same label and id");
+    }
+
+    @Test
+    void afterModuleFailure_unavailable_thenReconnects_andOldHandlesSignThroughTheNewProvider() throws Exception {
+        // A backoff of an hour: the background retry stays out of the way, reconnect() is the trigger.
+        try (Pkcs11KeyManager km = new Pkcs11KeyManager(settings(token, 2), "recovering", Clock.systemUTC(),
+                new SecureRandom(), new Pkcs11KeyManager.Options(Duration.ofHours(1), Duration.ofHours(1),
+                        Duration.ofSeconds(30), System::getenv))) {
+            ManagedKey key = km.generateKey("x509-CA-A", KeyType.EC_P256);
+
+            km.connectionFailed("CKR_DEVICE_ERROR (test)");
+
+            assertEquals(new KeyManagerStatus(KeyManagerStatus.State.UNAVAILABLE,
+                    "CKR_DEVICE_ERROR (test)"), km.status());
+            assertEquals(KeyManagerStatus.active(), km.reconnect());
+            byte[] signature = key.sign(SignatureAlgorithm.ECDSA_SHA256, MESSAGE);
+            assertTrue(verify(key.publicKey(), SignatureAlgorithm.ECDSA_SHA256, MESSAGE, signature),
+                    "the handle from before the failure signs through the new connection");
+            assertEquals(2, km.loginAttempts(), "one login per connection");
+        }
     }
 
     @Test
