@@ -310,8 +310,9 @@ class CaManagerTest {
     void start_inconsistentJournal_fails() throws Exception {
         CaManager manager = start();
         X509AuthorityRecord active = manager.snapshot().x509Authorities().get(0);
-        JournalContent twoActive = new JournalContent(3, List.of(active, new X509AuthorityRecord("ff", "x509-CA-B",
-                active.certificate(), List.of(), AuthorityState.ACTIVE, false)), List.of());
+        JournalContent twoActive = new JournalContent(3, List.of(active, new X509AuthorityRecord(
+                active.authorityId(), "x509-CA-B", active.certificate(), List.of(), AuthorityState.ACTIVE, false)),
+                List.of());
         FileCaJournal.inDataDir(dataDir).save(twoActive);
         CaException error = assertThrows(CaException.class, this::start);
         assertEquals(String.format(CaManager.JOURNAL_INCONSISTENT, "more than one active authority of one kind"),
@@ -322,6 +323,12 @@ class CaManagerTest {
         error = assertThrows(CaException.class, this::start);
         assertEquals(String.format(CaManager.JOURNAL_INCONSISTENT,
                 "authority \"ff\" names unknown slot \"x509-CA-C\""), error.getMessage());
+
+        FileCaJournal.inDataDir(dataDir).save(new JournalContent(3, List.of(new X509AuthorityRecord("ff", "x509-CA-B",
+                active.certificate(), List.of(), AuthorityState.OLD, false)), List.of()));
+        error = assertThrows(CaException.class, this::start);
+        assertEquals(String.format(CaManager.JOURNAL_INCONSISTENT, "authority \"ff\" is not the ID of its"
+                + " certificate (" + active.authorityId() + ")"), error.getMessage());
     }
 
     @Test
