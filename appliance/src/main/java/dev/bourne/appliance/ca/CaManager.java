@@ -234,7 +234,7 @@ public final class CaManager implements AutoCloseable {
         work.jwt.removeIf(r -> r.state() != AuthorityState.ACTIVE && !r.notAfter().isAfter(now));
     }
 
-    // ------------------------------------------------------------------------------------------------ manual operations
+    // -------------------------------------------------------------------------------------------- manual operations
 
     /** Prepares a new X.509 authority in the slot the active one does not use, and publishes it. */
     public X509AuthorityRecord prepareX509() throws CaException {
@@ -460,7 +460,8 @@ public final class CaManager implements AutoCloseable {
 
     private static Instant limitOf(Instant notAfter) {
         // Certificates carry whole seconds: the requested end rounded up is the latest acceptable NotAfter.
-        return notAfter.getNano() == 0 ? notAfter : notAfter.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).plusSeconds(1);
+        return notAfter.getNano() == 0 ? notAfter
+                : notAfter.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).plusSeconds(1);
     }
 
     private JwtAuthorityRecord prepareJwt(Work work, Instant now) throws CaException {
