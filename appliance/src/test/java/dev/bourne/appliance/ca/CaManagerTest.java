@@ -352,6 +352,39 @@ class CaManagerTest {
     }
 
     @Test
+    void everySnapshot_isConsistent_whileAnotherThreadRotates() throws Exception {
+        CaManager manager = start();
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.ExecutorService reader = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.Future<Integer> reads = reader.submit(() -> {
+                int count = 0;
+                long lastSequence = 0;
+                while (!done.get() || count == 0) {
+                    CaSnapshot snapshot = manager.snapshot();
+                    // The signing authorities are always in the bundle of the same snapshot.
+                    assertTrue(snapshot.bundle().x509Authorities().contains(snapshot.activeX509().certificate()));
+                    assertTrue(snapshot.bundle().jwtAuthorities().containsKey(snapshot.activeJwt().keyId()));
+                    assertTrue(snapshot.sequence() >= lastSequence);
+                    lastSequence = snapshot.sequence();
+                    count++;
+                }
+                return count;
+            });
+            for (int step = 0; step < 60; step++) {
+                clock.advance(Duration.ofMinutes(30));
+                manager.rotate();
+            }
+            done.set(true);
+            assertTrue(reads.get(60, java.util.concurrent.TimeUnit.SECONDS) > 0);
+        } finally {
+            done.set(true);
+            reader.shutdownNow();
+        }
+        assertTrue(manager.snapshot().sequence() > 5, "the timeline moved on: " + manager.snapshot().sequence());
+    }
+
+    @Test
     void listenerFailure_doesNotUndoChange() throws Exception {
         CaManager manager = start();
         List<Long> heard = new ArrayList<>();
