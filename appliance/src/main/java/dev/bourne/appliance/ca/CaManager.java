@@ -72,7 +72,7 @@ public final class CaManager implements AutoCloseable {
     /** Format arguments: upstream end, resulting lifetime, default_x509_svid_ttl. */
     public static final String UPSTREAM_TOO_SHORT = "the upstream authority's certificate ends at %s: a new CA would"
             + " live only %s, not more than default_x509_svid_ttl (%s); renew the upstream certificate";
-    /** Format arguments: slot, reason. */
+    /** Format argument: what is inconsistent. */
     public static final String JOURNAL_INCONSISTENT = "CA journal is inconsistent: %s";
 
     private static final Logger LOG = LoggerFactory.getLogger(CaManager.class);
@@ -234,7 +234,7 @@ public final class CaManager implements AutoCloseable {
         work.jwt.removeIf(r -> r.state() != AuthorityState.ACTIVE && !r.notAfter().isAfter(now));
     }
 
-    // ------------------------------------------------------------------------------------------------ manual operations
+    // -------------------------------------------------------------------------------------------- manual operations
 
     /** Prepares a new X.509 authority in the slot the active one does not use, and publishes it. */
     public X509AuthorityRecord prepareX509() throws CaException {
@@ -460,7 +460,8 @@ public final class CaManager implements AutoCloseable {
 
     private static Instant limitOf(Instant notAfter) {
         // Certificates carry whole seconds: the requested end rounded up is the latest acceptable NotAfter.
-        return notAfter.getNano() == 0 ? notAfter : notAfter.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).plusSeconds(1);
+        return notAfter.getNano() == 0 ? notAfter
+                : notAfter.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).plusSeconds(1);
     }
 
     private JwtAuthorityRecord prepareJwt(Work work, Instant now) throws CaException {
@@ -601,6 +602,12 @@ public final class CaManager implements AutoCloseable {
         Map<String, String> holders = new HashMap<>();
         for (X509AuthorityRecord record : content.x509Authorities()) {
             checkSlot(X509_SLOTS, record.slotId(), record.state(), record.authorityId(), holders);
+            String expected = X509Authority.hex(CaCertificates.subjectKeyIdentifier(record.certificate())
+                    .orElseGet(() -> CaCertificates.keyIdentifier(record.certificate().getPublicKey())));
+            if (!expected.equals(record.authorityId())) {
+                throw new CaException(String.format(JOURNAL_INCONSISTENT, "authority " + Texts.quote(
+                        record.authorityId()) + " is not the ID of its certificate (" + expected + ")"));
+            }
         }
         for (JwtAuthorityRecord record : content.jwtAuthorities()) {
             checkSlot(JWT_SLOTS, record.slotId(), record.state(), record.keyId(), holders);

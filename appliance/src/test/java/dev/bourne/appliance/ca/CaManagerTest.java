@@ -310,8 +310,9 @@ class CaManagerTest {
     void start_inconsistentJournal_fails() throws Exception {
         CaManager manager = start();
         X509AuthorityRecord active = manager.snapshot().x509Authorities().get(0);
-        JournalContent twoActive = new JournalContent(3, List.of(active, new X509AuthorityRecord("ff", "x509-CA-B",
-                active.certificate(), List.of(), AuthorityState.ACTIVE, false)), List.of());
+        JournalContent twoActive = new JournalContent(3, List.of(active, new X509AuthorityRecord(
+                active.authorityId(), "x509-CA-B", active.certificate(), List.of(), AuthorityState.ACTIVE, false)),
+                List.of());
         FileCaJournal.inDataDir(dataDir).save(twoActive);
         CaException error = assertThrows(CaException.class, this::start);
         assertEquals(String.format(CaManager.JOURNAL_INCONSISTENT, "more than one active authority of one kind"),
@@ -322,6 +323,12 @@ class CaManagerTest {
         error = assertThrows(CaException.class, this::start);
         assertEquals(String.format(CaManager.JOURNAL_INCONSISTENT,
                 "authority \"ff\" names unknown slot \"x509-CA-C\""), error.getMessage());
+
+        FileCaJournal.inDataDir(dataDir).save(new JournalContent(3, List.of(new X509AuthorityRecord("ff", "x509-CA-B",
+                active.certificate(), List.of(), AuthorityState.OLD, false)), List.of()));
+        error = assertThrows(CaException.class, this::start);
+        assertEquals(String.format(CaManager.JOURNAL_INCONSISTENT, "authority \"ff\" is not the ID of its"
+                + " certificate (" + active.authorityId() + ")"), error.getMessage());
     }
 
     @Test
@@ -342,6 +349,39 @@ class CaManagerTest {
         clock.set(T0.plus(Duration.ofHours(3)));
         assertThrows(CaException.class, manager::rotate);
         assertSame(before, manager.snapshot());
+    }
+
+    @Test
+    void everySnapshot_isConsistent_whileAnotherThreadRotates() throws Exception {
+        CaManager manager = start();
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.ExecutorService reader = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.Future<Integer> reads = reader.submit(() -> {
+                int count = 0;
+                long lastSequence = 0;
+                while (!done.get() || count == 0) {
+                    CaSnapshot snapshot = manager.snapshot();
+                    // The signing authorities are always in the bundle of the same snapshot.
+                    assertTrue(snapshot.bundle().x509Authorities().contains(snapshot.activeX509().certificate()));
+                    assertTrue(snapshot.bundle().jwtAuthorities().containsKey(snapshot.activeJwt().keyId()));
+                    assertTrue(snapshot.sequence() >= lastSequence);
+                    lastSequence = snapshot.sequence();
+                    count++;
+                }
+                return count;
+            });
+            for (int step = 0; step < 60; step++) {
+                clock.advance(Duration.ofMinutes(30));
+                manager.rotate();
+            }
+            done.set(true);
+            assertTrue(reads.get(60, java.util.concurrent.TimeUnit.SECONDS) > 0);
+        } finally {
+            done.set(true);
+            reader.shutdownNow();
+        }
+        assertTrue(manager.snapshot().sequence() > 5, "the timeline moved on: " + manager.snapshot().sequence());
     }
 
     @Test

@@ -80,7 +80,8 @@ class CaRotationTest {
             CaSnapshot now = manager.snapshot();
             assertTrue(now.sequence() >= lastSequence, "spiffe_sequence never goes back");
             lastSequence = now.sequence();
-            assertTrue(now.bundle().x509Authorities().size() <= 2, "two slots: at most two roots at " + clock.instant());
+            assertTrue(now.bundle().x509Authorities().size() <= 2,
+                    "two slots: at most two roots at " + clock.instant());
 
             IssuedX509Svid svid = x509Issuer.issue(now.activeX509(), workloadKey, WORKLOAD, List.of(), X509_SVID_TTL);
             IssuedJwtSvid token = jwtIssuer.issue(now.activeJwt(), WORKLOAD, List.of(AUDIENCE), JWT_SVID_TTL,

@@ -292,7 +292,8 @@ public final class FileCaJournal implements CaJournal {
         if (value instanceof String s && !s.isEmpty()) {
             return s;
         }
-        throw new IllegalArgumentException(where + key + " is " + (value == null ? "missing" : "not a non-empty string"));
+        throw new IllegalArgumentException(where + key + " is "
+                + (value == null ? "missing" : "not a non-empty string"));
     }
 
     private static boolean bool(Map<String, Object> map, String key, String where) {

@@ -29,7 +29,8 @@ class FileCaJournalTest {
     Path dataDir;
 
     /** A P-256 SubjectPublicKeyInfo, base64. */
-    private static final String EC_KEY = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEWrwLMzxIE1PzjYeW3x7PXgBYAZGL+7JJH1Ox4DZQPYM/"
+    private static final String EC_KEY = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEWrwLMzxIE1PzjYeW3x7PXgBYAZGL+7JJH1Ox4DZQ"
+            + "PYM/"
             + "c8Xd+nGG9tsqvv17jdMRGKdsi+EywG/mhIbIWL6WOw==";
 
     private static JournalContent sample() throws Exception {
@@ -101,7 +102,8 @@ class FileCaJournalTest {
                         "jwt_authorities[0].algorithm \"HS256\" is unknown"),
                 Arguments.of("{\"version\":1,\"bundle_sequence\":1,\"x509_authorities\":[],\"jwt_authorities\":[{"
                         + "\"kid\":\"k\",\"slot\":\"JWT-Signer-A\",\"state\":\"active\",\"tainted\":false,"
-                        + "\"algorithm\":\"ES256\",\"public_key\":\"" + EC_KEY + "\",\"not_before\":\"2026-01-02T00:00:00Z\","
+                        + "\"algorithm\":\"ES256\",\"public_key\":\"" + EC_KEY + "\","
+                        + "\"not_before\":\"2026-01-02T00:00:00Z\","
                         + "\"not_after\":\"2026-01-01T00:00:00Z\"}]}",
                         "jwt_authorities[0]: JWT key k ends before it starts"));
     }

@@ -34,7 +34,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The pkcs11 upstream's root lifecycle and plugin data, with the memory key manager (SoftHSM2: Pkcs11UpstreamHsmTest). */
+/** The pkcs11 upstream's root lifecycle and plugin data, with the memory key manager (SoftHSM2: see the Hsm test). */
 class Pkcs11UpstreamAuthorityTest {
     private static final Instant NOW = Instant.parse("2026-05-01T00:00:00Z");
 
