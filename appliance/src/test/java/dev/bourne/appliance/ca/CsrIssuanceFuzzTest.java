@@ -25,7 +25,7 @@ import java.util.Set;
  *
  * <p>In a normal build Jazzer runs in regression mode and replays only the committed seeds under
  * {@code src/test/resources/dev/bourne/appliance/ca/CsrIssuanceFuzzTestInputs/csrParseAndIssue/}. To fuzz, see
- * docs/ca-and-hsm-issuance.md ({@code JAZZER_FUZZ=1}).
+ * docs/ca-and-hsm.md ({@code JAZZER_FUZZ=1}).
  */
 class CsrIssuanceFuzzTest {
     private static final Instant NOW = Instant.parse("2026-12-04T06:00:00Z");
