@@ -1,7 +1,6 @@
 package dev.bourne.bench;
 
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +36,10 @@ public final class CaBench {
     }
 
     public static void main(String[] args) throws RunnerException, IOException {
+        if (args.length == 1 && (args[0].equals("-h") || args[0].equals("--help"))) {
+            System.out.println(USAGE);
+            return;
+        }
         Arguments arguments;
         try {
             arguments = Arguments.parse(args);
@@ -125,7 +128,6 @@ public final class CaBench {
                     case "--threads" -> parsed.threads.addAll(threads(value(args, ++i, arg)));
                     case "--include" -> parsed.include = value(args, ++i, arg);
                     case "--out" -> parsed.out = Path.of(value(args, ++i, arg));
-                    case "-h", "--help" -> throw new IllegalArgumentException("help requested");
                     default -> throw new IllegalArgumentException("unknown argument '" + printable(arg) + "'");
                 }
             }
@@ -164,9 +166,5 @@ public final class CaBench {
             String clipped = text.length() > 64 ? text.substring(0, 64) + "..." : text;
             return clipped.replaceAll("[^\\x20-\\x7e]", "?");
         }
-    }
-
-    static void printUsage(PrintStream out) {
-        out.println(USAGE);
     }
 }
