@@ -190,8 +190,13 @@ public final class SqlDataStore implements DataStore {
             }
             throw new DataStoreFailureException(e.getMessage(), e);
         } catch (RuntimeException e) {
-            // Flyway reports connection failures as its own runtime exceptions.
-            throw new UnavailableException(DataStoreErrors.UNAVAILABLE + ": " + where, e);
+            // Flyway reports database errors as its own runtime exceptions, wrapping the driver's.
+            SQLException sql = findSqlException(e);
+            if (sql == null || dialect.isUnavailable(sql)) {
+                throw new UnavailableException(DataStoreErrors.UNAVAILABLE + ": " + where, e);
+            }
+            throw new DataStoreFailureException(DataStoreErrors.FAILURE + ": " + where + " (SQL state "
+                    + sql.getSQLState() + ", code " + sql.getErrorCode() + ")", e);
         }
     }
 
@@ -1381,12 +1386,15 @@ public final class SqlDataStore implements DataStore {
         return String.join(", ", java.util.Collections.nCopies(count, "?"));
     }
 
-    /** Runs {@code work} on a read connection; for tests in this package that inspect the database's settings. */
-    <T> T withReadConnection(SqlFunction<T> work) throws DataStoreException {
-        return read("inspect", work::apply);
+    /**
+     * Runs {@code work} in a transaction on a read or write connection; for tests in this package that inspect the
+     * database and its connection settings.
+     */
+    <T> T withConnection(boolean write, SqlFunction<T> work) throws DataStoreException {
+        return write ? write("inspect", work::apply) : read("inspect", work::apply);
     }
 
-    /** A function of a JDBC connection, for {@link #withReadConnection}. */
+    /** A function of a JDBC connection, for {@link #withConnection}. */
     @FunctionalInterface
     interface SqlFunction<T> {
         T apply(Connection connection) throws SQLException;
