@@ -64,7 +64,10 @@ public final class SqlDataStore implements DataStore {
     public static final String SQLITE_FILE_NAME = "datastore.sqlite3";
     /** How long an SQLite statement waits for another connection's lock before reporting busy. */
     public static final Duration SQLITE_BUSY_TIMEOUT = Duration.ofSeconds(5);
-    /** How many times a transaction is tried when the database reports busy or a serialization failure. */
+    /**
+     * How many times a transaction is tried when the database reports busy, a serialization failure, or a broken
+     * connection before commit.
+     */
     public static final int MAX_ATTEMPTS = 4;
     private static final int SQLITE_READERS = 4;
     private static final int IN_CHUNK = 500;
@@ -286,6 +289,7 @@ public final class SqlDataStore implements DataStore {
             throw new UnavailableException(DataStoreErrors.CLOSED, null);
         }
         for (int attempt = 1; ; attempt++) {
+            boolean committing = false;
             try (Connection connection = pool.getConnection()) {
                 if (readOnly && dialect == Dialect.POSTGRES) {
                     // One snapshot for the several statements a listing runs.
@@ -295,6 +299,7 @@ public final class SqlDataStore implements DataStore {
                 connection.setAutoCommit(false);
                 try {
                     T result = work.run(connection);
+                    committing = true;
                     connection.commit();
                     return result;
                 } catch (SQLException | DataStoreException | RuntimeException e) {
@@ -302,8 +307,12 @@ public final class SqlDataStore implements DataStore {
                     throw e;
                 }
             } catch (SQLException e) {
-                if (dialect.isRetryable(e) && attempt < MAX_ATTEMPTS) {
-                    LOG.debug("datastore: {} attempt {} found the database busy; retrying", operation, attempt);
+                // A transaction that failed before its commit was sent had no effect, so running it again cannot
+                // apply it twice. A failure during commit is ambiguous (it may have committed): never retried.
+                boolean retry = dialect.isRetryable(e) || (!committing && dialect.isConnectionFailure(e));
+                if (retry && attempt < MAX_ATTEMPTS) {
+                    LOG.debug("datastore: {} attempt {} failed (SQL state {}); retrying", operation, attempt,
+                            e.getSQLState());
                     continue;
                 }
                 throw translate(operation, e);

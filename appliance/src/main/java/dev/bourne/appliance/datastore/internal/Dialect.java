@@ -83,6 +83,16 @@ public enum Dialect {
         return "40001".equals(e.getSQLState()) || "40P01".equals(e.getSQLState());
     }
 
+    /**
+     * Whether the exception says the connection itself broke (PostgreSQL restarted, a backend was terminated, the
+     * network dropped). Such a connection is evicted by the pool; a transaction that never reached its commit had no
+     * effect and can run again on a new connection.
+     */
+    public boolean isConnectionFailure(SQLException e) {
+        String state = e.getSQLState();
+        return state != null && (state.startsWith("08") || state.startsWith("57P"));
+    }
+
     /** Whether the exception says the database cannot be reached or used right now. */
     public boolean isUnavailable(SQLException e) {
         if (e instanceof SQLTransientConnectionException) {
