@@ -1,0 +1,239 @@
+package dev.bourne.appliance.datastore;
+
+import dev.bourne.core.selector.Selector;
+import dev.bourne.core.spiffeid.SpiffeId;
+import dev.bourne.core.spiffeid.TrustDomain;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+
+/** The datastore's input checks; each failure names the field and gives a {@link Limits} reason. */
+final class Validator {
+
+    private Validator() {
+    }
+
+    static String entryId(String field, String id) throws InvalidArgumentException {
+        if (id == null || id.isEmpty()) {
+            throw new InvalidArgumentException(field, Limits.REQUIRED);
+        }
+        if (id.length() > Limits.MAX_ENTRY_ID_LENGTH) {
+            throw new InvalidArgumentException(field, Limits.ENTRY_ID_INVALID);
+        }
+        for (int i = 0; i < id.length(); i++) {
+            char c = id.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'
+                    || c == '_' || c == '.' || c == '~';
+            if (!ok) {
+                throw new InvalidArgumentException(field, Limits.ENTRY_ID_INVALID);
+            }
+        }
+        return id;
+    }
+
+    static void spiffeId(String field, SpiffeId id, boolean requirePath) throws InvalidArgumentException {
+        if (id == null) {
+            throw new InvalidArgumentException(field, Limits.REQUIRED);
+        }
+        // SpiffeId enforces this already; checked again because it sizes a database column.
+        if (id.toString().getBytes(StandardCharsets.UTF_8).length > Limits.MAX_SPIFFE_ID_BYTES) {
+            throw new InvalidArgumentException(field, Limits.SPIFFE_ID_TOO_LONG);
+        }
+        if (requirePath && id.isTrustDomainId()) {
+            throw new InvalidArgumentException(field, Limits.SPIFFE_ID_NO_PATH);
+        }
+    }
+
+    static void selectors(String field, List<Selector> selectors, boolean required) throws InvalidArgumentException {
+        if (required && selectors.isEmpty()) {
+            throw new InvalidArgumentException(field, Limits.SELECTORS_EMPTY);
+        }
+        if (selectors.size() > Limits.MAX_SELECTORS) {
+            throw new InvalidArgumentException(field, Limits.TOO_MANY_SELECTORS);
+        }
+    }
+
+    static void selectorMatch(String field, Optional<SelectorMatch> match) throws InvalidArgumentException {
+        if (match.isPresent()) {
+            selectors(field, match.get().selectors(), true);
+        }
+    }
+
+    static void ttl(String field, Duration ttl) throws InvalidArgumentException {
+        if (ttl.isNegative()) {
+            throw new InvalidArgumentException(field, Limits.TTL_NEGATIVE);
+        }
+        if (ttl.compareTo(Limits.MAX_TTL) > 0) {
+            throw new InvalidArgumentException(field, Limits.TTL_TOO_LONG);
+        }
+        if (ttl.getNano() != 0) {
+            throw new InvalidArgumentException(field, Limits.TTL_SUBSECOND);
+        }
+    }
+
+    static void dnsNames(List<String> names) throws InvalidArgumentException {
+        if (names.size() > Limits.MAX_DNS_NAMES) {
+            throw new InvalidArgumentException("dns_names", Limits.TOO_MANY_DNS_NAMES);
+        }
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < names.size(); i++) {
+            String field = "dns_names[" + i + "]";
+            String name = names.get(i);
+            if (name == null || name.isEmpty()) {
+                throw new InvalidArgumentException(field, Limits.REQUIRED);
+            }
+            if (name.length() > Limits.MAX_DNS_NAME_LENGTH) {
+                throw new InvalidArgumentException(field, Limits.DNS_NAME_TOO_LONG);
+            }
+            if (!isDnsName(name)) {
+                throw new InvalidArgumentException(field, Limits.DNS_NAME_INVALID);
+            }
+            if (!seen.add(name.toLowerCase(Locale.ROOT))) {
+                throw new InvalidArgumentException(field, Limits.DNS_NAME_DUPLICATE);
+            }
+        }
+    }
+
+    private static boolean isDnsName(String name) {
+        String rest = name.startsWith("*.") ? name.substring(2) : name;
+        if (rest.isEmpty()) {
+            return false;
+        }
+        for (String label : rest.split("\\.", -1)) {
+            if (label.isEmpty() || label.length() > Limits.MAX_DNS_LABEL_LENGTH || label.startsWith("-")
+                    || label.endsWith("-")) {
+                return false;
+            }
+            for (int i = 0; i < label.length(); i++) {
+                char c = label.charAt(i);
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-')) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    static void federatesWith(List<TrustDomain> domains) throws InvalidArgumentException {
+        if (domains.size() > Limits.MAX_FEDERATES_WITH) {
+            throw new InvalidArgumentException("federates_with", Limits.TOO_MANY_FEDERATES_WITH);
+        }
+    }
+
+    static void hint(String hint) throws InvalidArgumentException {
+        if (hint.length() > Limits.MAX_HINT_LENGTH) {
+            throw new InvalidArgumentException("hint", Limits.HINT_TOO_LONG);
+        }
+        noControlCharacters("hint", hint);
+    }
+
+    static void noControlCharacters(String field, String value) throws InvalidArgumentException {
+        for (int i = 0; i < value.length(); i++) {
+            if (Character.isISOControl(value.charAt(i))) {
+                // A newline or escape in a stored string would forge lines in logs and CLI output.
+                throw new InvalidArgumentException(field, Limits.CONTROL_CHARACTER);
+            }
+        }
+    }
+
+    static void entry(RegistrationEntry entry) throws InvalidArgumentException {
+        spiffeId("spiffe_id", entry.spiffeId(), true);
+        spiffeId("parent_id", entry.parentId(), false);
+        selectors("selectors", entry.selectors(), true);
+        ttl("x509_svid_ttl", entry.x509SvidTtl());
+        ttl("jwt_svid_ttl", entry.jwtSvidTtl());
+        federatesWith(entry.federatesWith());
+        dnsNames(entry.dnsNames());
+        hint(entry.hint());
+    }
+
+    static void attestationType(String type) throws InvalidArgumentException {
+        if (type.isEmpty() || type.length() > Limits.MAX_ATTESTATION_TYPE_LENGTH) {
+            throw new InvalidArgumentException("attestation_data_type", Limits.ATTESTATION_TYPE_INVALID);
+        }
+        for (int i = 0; i < type.length(); i++) {
+            char c = type.charAt(i);
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
+                throw new InvalidArgumentException("attestation_data_type", Limits.ATTESTATION_TYPE_INVALID);
+            }
+        }
+    }
+
+    static void certificate(String field, Optional<NodeCertificate> certificate) throws InvalidArgumentException {
+        if (certificate.isEmpty()) {
+            return;
+        }
+        String serial = certificate.get().serialNumber();
+        if (serial.isEmpty() || serial.length() > Limits.MAX_SERIAL_NUMBER_LENGTH) {
+            throw new InvalidArgumentException(field, Limits.SERIAL_NUMBER_INVALID);
+        }
+        for (int i = 0; i < serial.length(); i++) {
+            if (serial.charAt(i) < '0' || serial.charAt(i) > '9') {
+                throw new InvalidArgumentException(field, Limits.SERIAL_NUMBER_INVALID);
+            }
+        }
+    }
+
+    static void node(AttestedNode node) throws InvalidArgumentException {
+        spiffeId("spiffe_id", node.spiffeId(), true);
+        attestationType(node.attestationDataType());
+        certificate("cert_serial_number", node.certificate());
+        certificate("new_cert_serial_number", node.newCertificate());
+        selectors("selectors", node.selectors(), false);
+    }
+
+    static void printableAscii(String field, String value, int maxLength, String reason)
+            throws InvalidArgumentException {
+        if (value == null || value.isEmpty() || value.length() > maxLength) {
+            throw new InvalidArgumentException(field, reason);
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c < 0x21 || c > 0x7e) {
+                throw new InvalidArgumentException(field, reason);
+            }
+        }
+    }
+
+    static void joinToken(String token) throws InvalidArgumentException {
+        printableAscii("join_token", token, Limits.MAX_JOIN_TOKEN_LENGTH, Limits.JOIN_TOKEN_INVALID);
+    }
+
+    static void serverId(String serverId) throws InvalidArgumentException {
+        printableAscii("server_id", serverId, Limits.MAX_SERVER_ID_LENGTH, Limits.SERVER_ID_INVALID);
+    }
+
+    /** The key after which the requested page starts, or null for the first page. */
+    static String pageStart(PageRequest page) throws InvalidArgumentException {
+        if (page.pageSize() < 0 || page.pageSize() > Limits.MAX_PAGE_SIZE) {
+            throw new InvalidArgumentException("page_size", Limits.PAGE_SIZE_INVALID);
+        }
+        if (page.pageToken().isEmpty() || page.pageToken().get().isEmpty()) {
+            return null;
+        }
+        String token = page.pageToken().get();
+        if (token.length() > Limits.MAX_PAGE_TOKEN_LENGTH) {
+            throw new InvalidArgumentException("page_token", Limits.PAGE_TOKEN_INVALID);
+        }
+        try {
+            byte[] bytes = Base64.getUrlDecoder().decode(token);
+            String key = new String(bytes, StandardCharsets.UTF_8);
+            if (key.isEmpty() || !pageToken(key).equals(token)) {
+                throw new InvalidArgumentException("page_token", Limits.PAGE_TOKEN_INVALID);
+            }
+            return key;
+        } catch (IllegalArgumentException e) {
+            throw new InvalidArgumentException("page_token", Limits.PAGE_TOKEN_INVALID);
+        }
+    }
+
+    static String pageToken(String lastKey) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(lastKey.getBytes(StandardCharsets.UTF_8));
+    }
+}

@@ -1,0 +1,116 @@
+package dev.bourne.appliance.datastore;
+
+import dev.bourne.appliance.datastore.internal.Dialect;
+import dev.bourne.appliance.datastore.internal.Migrations;
+import dev.bourne.core.selector.Selector;
+import dev.bourne.core.spiffeid.SpiffeId;
+import org.flywaydb.core.Flyway;
+import org.junit.jupiter.api.Test;
+
+import javax.sql.DataSource;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Schema migration behaviour, run against each real database on a database with no Bourne schema yet. */
+abstract class MigrationContract {
+    static final List<String> TABLES = List.of("registered_entries", "entry_selectors", "entry_dns_names",
+            "entry_federates_with", "attested_nodes", "node_selectors", "join_tokens", "federated_bundles",
+            "ca_journals", "change_events");
+
+    final Clock clock = Clock.systemUTC();
+    final SecureRandom random = new SecureRandom();
+
+    abstract SqlDataStore open() throws Exception;
+
+    /** A plain data source on the same database, for looking at it and playing a newer Bourne. */
+    abstract DataSource dataSource() throws Exception;
+
+    abstract Dialect dialect();
+
+    List<String> history() throws Exception {
+        List<String> rows = new ArrayList<>();
+        try (Connection c = dataSource().getConnection(); PreparedStatement s = c.prepareStatement(
+                "SELECT version, checksum, success FROM " + Migrations.HISTORY_TABLE + " ORDER BY installed_rank");
+                ResultSet r = s.executeQuery()) {
+            while (r.next()) {
+                rows.add(r.getString(1) + "/" + r.getInt(2) + "/" + r.getBoolean(3));
+            }
+        }
+        return rows;
+    }
+
+    @Test
+    void freshDatabase_migratesToTheLatestVersion() throws Exception {
+        try (SqlDataStore store = open()) {
+            for (String table : TABLES) {
+                long count = store.withConnection(false, c -> {
+                    try (PreparedStatement s = c.prepareStatement("SELECT COUNT(*) FROM " + table);
+                            ResultSet r = s.executeQuery()) {
+                        r.next();
+                        return r.getLong(1);
+                    }
+                });
+                assertEquals(0, count, table);
+            }
+        }
+        List<String> history = history();
+        assertEquals(1, history.size(), history.toString());
+        assertTrue(history.get(0).startsWith(Migrations.latestVersion(dataSource(), dialect()) + "/"), history.get(0));
+        assertTrue(history.get(0).endsWith("/true"));
+        assertEquals("1", Migrations.latestVersion(dataSource(), dialect()));
+    }
+
+    @Test
+    void secondStart_isANoOp_andKeepsTheData() throws Exception {
+        String id;
+        try (SqlDataStore store = open()) {
+            id = store.createEntry(RegistrationEntry.builder().spiffeId(SpiffeId.parse("spiffe://example.org/w"))
+                    .parentId(SpiffeId.parse("spiffe://example.org/spire/agent/x/y"))
+                    .selector(Selector.parse("unix:uid:0")).build()).id();
+        }
+        List<String> before = history();
+        assertEquals(0, Migrations.migrate(dataSource(), dialect()));
+        try (SqlDataStore store = open()) {
+            assertTrue(store.getEntry(id).isPresent());
+        }
+        assertEquals(before, history());
+    }
+
+    @Test
+    void schemaFromANewerBourne_isRefused() throws Exception {
+        open().close();
+        Flyway.configure(getClass().getClassLoader()).dataSource(dataSource())
+                .locations(dialect().migrationLocation(),
+                        "classpath:dev/bourne/appliance/datastore/future/" + (dialect() == Dialect.SQLITE ? "sqlite"
+                                : "postgres"))
+                .table(Migrations.HISTORY_TABLE).load().migrate();
+        List<String> before = history();
+        assertEquals(2, before.size());
+
+        DataStoreFailureException e = assertThrows(DataStoreFailureException.class, this::open);
+        assertEquals(String.format(Migrations.NEWER_SCHEMA, "999", "1"), e.getMessage());
+        assertEquals(DataStoreException.Kind.FAILURE, e.kind());
+        assertEquals(before, history());
+    }
+
+    @Test
+    void editedMigration_isRefused() throws Exception {
+        open().close();
+        try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.executeUpdate("UPDATE " + Migrations.HISTORY_TABLE + " SET checksum = 12345 WHERE version = '1'");
+        }
+        DataStoreFailureException e = assertThrows(DataStoreFailureException.class, this::open);
+        assertTrue(e.getMessage().startsWith("database migration failed: "), e.getMessage());
+        assertTrue(e.getMessage().contains("checksum mismatch"), e.getMessage());
+    }
+}
