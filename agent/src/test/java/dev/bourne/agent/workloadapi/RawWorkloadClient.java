@@ -29,6 +29,7 @@ final class RawWorkloadClient implements AutoCloseable {
         channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
                 .channelType(EpollDomainSocketChannel.class)
                 .eventLoopGroup(group)
+                .withOption(io.netty.channel.ChannelOption.SO_KEEPALIVE, null) // not a socket option of AF_UNIX
                 .usePlaintext()
                 .overrideAuthority("localhost")
                 .build();
