@@ -149,7 +149,7 @@ class WorkloadApiOtherUidTest {
 
     @Test
     void rootsEntry_doesNotMatchAnotherUid() throws Exception {
-        // Root's entry selects uid 0 only; a uid-1000 process gets nothing even with root's group entry absent.
+        // Root's entry selects uid 0 only: a uid-1000 process that matches no entry gets nothing.
         assertEquals(Map.of("STATUS PERMISSION_DENIED", 1), results(probe(1000, 1)));
     }
 
