@@ -62,8 +62,8 @@ class WorkloadApiPidReuseTest {
         assertEquals(0, mkfifo.exitValue());
         String java = ProcessHandle.current().info().command().orElseThrow();
         return new ProcessBuilder("python3", script.toString(), agent.socket().toString(), mode, fifo.toString(),
-                dir.resolve("probe.out").toString(), java, "-XX:TieredStopAtLevel=1", "-Xmx64m", "-cp", System.getProperty("java.class.path"),
-                InheritedConnectionProbe.class.getName())
+                dir.resolve("probe.out").toString(), java, "-XX:TieredStopAtLevel=1", "-Xmx64m",
+                "-cp", System.getProperty("java.class.path"), InheritedConnectionProbe.class.getName())
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
     }
