@@ -14,6 +14,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The agent's in-memory cache of workload identities, the source the Workload API reads: immutable
@@ -24,6 +26,10 @@ import java.util.function.UnaryOperator;
  * actually changed, so a rotation of one entry's SVID does not wake every stream.
  */
 public final class IdentityCache implements WorkloadIdentities {
+    private static final Logger LOG = LoggerFactory.getLogger(IdentityCache.class);
+
+    public static final String NO_CONTENTS = "the identity cache has no contents yet";
+
     private final AtomicReference<CacheContents> contents = new AtomicReference<>();
     private final CopyOnWriteArrayList<Watcher> watchers = new CopyOnWriteArrayList<>();
     private final JwtSvidMinter jwtMinter;
@@ -37,17 +43,36 @@ public final class IdentityCache implements WorkloadIdentities {
     /** Replaces the whole contents and notifies watchers whose identity changed. */
     public void update(CacheContents next) {
         Objects.requireNonNull(next, "next");
-        modify(current -> next);
+        synchronized (updates) {
+            publish(next);
+        }
     }
 
-    /** Applies {@code change} to the current contents (which must exist) atomically with respect to other updates. */
+    /**
+     * Applies {@code change} to the current contents atomically with respect to other updates (a rotation of one
+     * SVID, a new bundle).
+     *
+     * @throws IllegalStateException when the cache has no contents yet
+     */
     public void modify(UnaryOperator<CacheContents> change) {
-        // Updates are serialised so watchers see states in order; readers never take this lock.
         synchronized (updates) {
-            CacheContents next = Objects.requireNonNull(change.apply(contents.get()), "contents");
-            contents.set(next);
-            for (Watcher watcher : watchers) {
+            CacheContents current = contents.get();
+            if (current == null) {
+                throw new IllegalStateException(NO_CONTENTS);
+            }
+            publish(Objects.requireNonNull(change.apply(current), "contents"));
+        }
+    }
+
+    // Updates are serialised (callers hold `updates`) so watchers see states in order; readers never take the lock.
+    private void publish(CacheContents next) {
+        contents.set(next);
+        for (Watcher watcher : watchers) {
+            try {
                 watcher.offer(next);
+            } catch (RuntimeException e) {
+                // One broken stream must not keep the others from their rotations.
+                LOG.warn("an identity watcher failed; it stays registered until it is closed", e);
             }
         }
     }

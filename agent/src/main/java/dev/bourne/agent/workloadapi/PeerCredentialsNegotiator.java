@@ -32,7 +32,8 @@ final class PeerCredentialsNegotiator implements InternalProtocolNegotiator.Prot
     /** The transport attribute holding the connection's {@link WorkloadProcess}. */
     static final Attributes.Key<WorkloadProcess> CALLER = Attributes.Key.create("bourne.workload-caller");
 
-    private final InternalProtocolNegotiator.ProtocolNegotiator plaintext = InternalProtocolNegotiators.serverPlaintext();
+    private final InternalProtocolNegotiator.ProtocolNegotiator plaintext =
+            InternalProtocolNegotiators.serverPlaintext();
     private final ProcessStartTimes startTimes;
 
     PeerCredentialsNegotiator(ProcessStartTimes startTimes) {

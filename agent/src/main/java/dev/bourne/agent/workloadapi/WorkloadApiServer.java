@@ -122,7 +122,7 @@ public final class WorkloadApiServer implements AutoCloseable {
                     .channelType(EpollServerDomainSocketChannel.class)
                     .bossEventLoopGroup(boss)
                     .workerEventLoopGroup(workers)
-                    // grpc sets SO_KEEPALIVE on accepted channels; Unix sockets reject it with a warning per connection.
+                    // grpc sets SO_KEEPALIVE on accepted channels; Unix sockets reject it, warning per connection.
                     .withChildOption(ChannelOption.SO_KEEPALIVE, null)
                     .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
                     .maxInboundMetadataSize(MAX_INBOUND_METADATA_BYTES)

@@ -256,7 +256,7 @@ public final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorklo
         };
         String description = refused.publicMessage;
         if (refused.getCause() != null) {
-            String reference = Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffff_ffffL);
+            String reference = String.format("%08x", ThreadLocalRandom.current().nextInt());
             LOG.warn("Workload API call refused ({}), ref {}: {}", refused.kind, reference,
                     refused.getCause().getMessage());
             description = description + " (ref " + reference + ")";

@@ -109,6 +109,30 @@ class IdentityCacheTest {
     }
 
     @Test
+    void modify_beforeFirstUpdate_refused() {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> cache().modify(c -> c));
+        assertEquals(IdentityCache.NO_CONTENTS, e.getMessage());
+    }
+
+    @Test
+    void watch_failingWatcher_othersStillNotified() throws Exception {
+        WorkloadEntry mine = WorkloadEntry.of("mine", SpiffeId.parse("spiffe://example.org/mine"), UID);
+        IdentityCache cache = cache();
+        cache.update(contents(mine));
+        List<Optional<WorkloadIdentity>> seen = new ArrayList<>();
+        boolean[] armed = {false};
+        try (WorkloadIdentities.Watch broken = cache.watch(List.of(UID), identity -> {
+            if (armed[0]) {
+                throw new IllegalStateException("stream broke");
+            }
+        }); WorkloadIdentities.Watch healthy = cache.watch(List.of(UID), seen::add)) {
+            armed[0] = true;
+            cache.modify(c -> c.withSvid(uncheckedSvid(mine)));
+            assertEquals(2, seen.size());
+        }
+    }
+
+    @Test
     void contents_inconsistentSvid_rejected() throws Exception {
         WorkloadEntry a = WorkloadEntry.of("a", SpiffeId.parse("spiffe://example.org/a"), UID);
         WorkloadEntry b = WorkloadEntry.of("b", SpiffeId.parse("spiffe://example.org/b"), UID);

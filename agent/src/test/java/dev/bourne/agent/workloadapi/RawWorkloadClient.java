@@ -47,7 +47,8 @@ final class RawWorkloadClient implements AutoCloseable {
     }
 
     SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIBlockingStub blocking() {
-        return SpiffeWorkloadAPIGrpc.newBlockingStub(channel).withInterceptors(interceptors.toArray(new ClientInterceptor[0]))
+        return SpiffeWorkloadAPIGrpc.newBlockingStub(channel)
+                .withInterceptors(interceptors.toArray(new ClientInterceptor[0]))
                 .withDeadlineAfter(30, TimeUnit.SECONDS);
     }
 

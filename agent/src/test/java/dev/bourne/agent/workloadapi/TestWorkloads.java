@@ -52,7 +52,8 @@ final class TestWorkloads {
     }
 
     SpiffeBundle partnerBundle() {
-        return SpiffeBundle.of(PARTNER, List.of(partnerCa.certificate()), Map.of("partner-a", partnerJwtKey.getPublic()));
+        return SpiffeBundle.of(PARTNER, List.of(partnerCa.certificate()),
+                Map.of("partner-a", partnerJwtKey.getPublic()));
     }
 
     /** A fresh SVID (new key, new leaf) for {@code entry}. */

@@ -173,7 +173,8 @@ class WorkloadApiStatusTest {
         // A single audience is written as a string (JWT allows both forms); the claim is passed on as it came.
         com.google.protobuf.Value aud = ok.getClaims().getFieldsOrThrow("aud");
         assertTrue(aud.getStringValue().equals("a")
-                || aud.getListValue().getValuesList().stream().anyMatch(v -> v.getStringValue().equals("a")), aud.toString());
+                || aud.getListValue().getValuesList().stream().anyMatch(v -> v.getStringValue().equals("a")),
+                aud.toString());
         assertTrue(ok.getClaims().getFieldsOrThrow("exp").getNumberValue() > 0);
     }
 
