@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteDataSource;
 
+import javax.sql.DataSource;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -31,11 +32,13 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Types;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -46,6 +49,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The {@link DataStore} on SQLite (embedded, one server) or PostgreSQL (one database, several servers), over JDBC.
@@ -179,7 +183,7 @@ public final class SqlDataStore implements DataStore {
         return new SqlDataStore(Dialect.POSTGRES, pool, pool, clock, random, "PostgreSQL " + parsed.jdbcUrl());
     }
 
-    private static void migrate(javax.sql.DataSource source, Dialect dialect, String where)
+    private static void migrate(DataSource source, Dialect dialect, String where)
             throws DataStoreException {
         try {
             int applied = Migrations.migrate(source, dialect);
@@ -225,7 +229,7 @@ public final class SqlDataStore implements DataStore {
         return source;
     }
 
-    private static HikariDataSource pool(String name, int size, javax.sql.DataSource source) {
+    private static HikariDataSource pool(String name, int size, DataSource source) {
         HikariConfig config = new HikariConfig();
         config.setPoolName(name);
         config.setDataSource(source);
@@ -289,8 +293,10 @@ public final class SqlDataStore implements DataStore {
             throw new UnavailableException(DataStoreErrors.CLOSED, null);
         }
         for (int attempt = 1; ; attempt++) {
+            boolean working = false;
             boolean committing = false;
             try (Connection connection = pool.getConnection()) {
+                working = true;
                 if (readOnly && dialect == Dialect.POSTGRES) {
                     // One snapshot for the several statements a listing runs.
                     connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
@@ -307,9 +313,11 @@ public final class SqlDataStore implements DataStore {
                     throw e;
                 }
             } catch (SQLException e) {
-                // A transaction that failed before its commit was sent had no effect, so running it again cannot
-                // apply it twice. A failure during commit is ambiguous (it may have committed): never retried.
-                boolean retry = dialect.isRetryable(e) || (!committing && dialect.isConnectionFailure(e));
+                // A transaction whose connection broke before its commit was sent had no effect, so running it
+                // again cannot apply it twice. A failure during commit is ambiguous (it may have committed), and a
+                // pool that found no connection already waited its timeout: neither is retried.
+                boolean retry = dialect.isRetryable(e)
+                        || (working && !committing && dialect.isConnectionFailure(e));
                 if (retry && attempt < MAX_ATTEMPTS) {
                     LOG.debug("datastore: {} attempt {} failed (SQL state {}); retrying", operation, attempt,
                             e.getSQLState());
@@ -923,7 +931,7 @@ public final class SqlDataStore implements DataStore {
     public AttestedNode setNodeSelectors(SpiffeId spiffeId, List<Selector> selectors) throws DataStoreException {
         Validator.spiffeId("spiffe_id", spiffeId, true);
         Objects.requireNonNull(selectors, "selectors");
-        List<Selector> sorted = List.copyOf(new java.util.TreeSet<>(selectors));
+        List<Selector> sorted = List.copyOf(new TreeSet<>(selectors));
         Validator.selectors("selectors", sorted, false);
         String id = spiffeId.toString();
         return write("set node selectors", c -> {
@@ -1018,8 +1026,8 @@ public final class SqlDataStore implements DataStore {
             s.setString(column, certificate.get().serialNumber());
             s.setLong(column + 1, certificate.get().notAfter().getEpochSecond());
         } else {
-            s.setNull(column, java.sql.Types.VARCHAR);
-            s.setNull(column + 1, java.sql.Types.BIGINT);
+            s.setNull(column, Types.VARCHAR);
+            s.setNull(column + 1, Types.BIGINT);
         }
     }
 
@@ -1392,7 +1400,7 @@ public final class SqlDataStore implements DataStore {
     }
 
     private static String placeholders(int count) {
-        return String.join(", ", java.util.Collections.nCopies(count, "?"));
+        return String.join(", ", Collections.nCopies(count, "?"));
     }
 
     /**

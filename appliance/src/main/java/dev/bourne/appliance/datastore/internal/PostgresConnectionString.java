@@ -3,6 +3,7 @@ package dev.bourne.appliance.datastore.internal;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -28,6 +29,9 @@ public final class PostgresConnectionString {
     public static final String BAD_PORT = "has a port that is not a number from 1 to 65535";
     public static final String BAD_SSLMODE =
             "has an sslmode other than disable, allow, prefer, require, verify-ca, verify-full";
+
+    private static final List<String> SSL_MODES =
+            List.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full");
 
     /** Accepted parameter names (libpq and pgjdbc spellings) and the pgjdbc property each one sets. */
     static final Map<String, String> PARAMETERS = Map.ofEntries(
@@ -235,8 +239,7 @@ public final class PostgresConnectionString {
             properties.setProperty(property, param.getValue());
         }
         String sslmode = properties.getProperty("sslmode");
-        if (sslmode != null && !java.util.List.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
-                .contains(sslmode)) {
+        if (sslmode != null && !SSL_MODES.contains(sslmode)) {
             throw new IllegalArgumentException(BAD_SSLMODE);
         }
         String url = "jdbc:postgresql://" + hosts + "/" + encodePath(database);
