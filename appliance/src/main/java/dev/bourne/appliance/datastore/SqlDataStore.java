@@ -660,11 +660,12 @@ public final class SqlDataStore implements DataStore {
             throws SQLException {
         if (fields.contains(EntryField.SELECTORS) && !entry.selectors().isEmpty()) {
             try (PreparedStatement s = c.prepareStatement(
-                    "INSERT INTO entry_selectors (entry_id, type, value) VALUES (?, ?, ?)")) {
+                    "INSERT INTO entry_selectors (entry_id, selector_hash, type, value) VALUES (?, ?, ?, ?)")) {
                 for (Selector selector : entry.selectors()) {
                     s.setString(1, entry.id());
-                    s.setString(2, selector.type());
-                    s.setString(3, selector.value());
+                    s.setString(2, selectorHash(selector));
+                    s.setString(3, selector.type());
+                    s.setString(4, selector.value());
                     s.addBatch();
                 }
                 s.executeBatch();
@@ -712,36 +713,37 @@ public final class SqlDataStore implements DataStore {
 
     /**
      * The SQL condition that a record's selector set {@code R} (rows of {@code table} whose {@code keyColumn} equals
-     * {@code outerKey}) relates to the given set {@code G} as the mode says. Every mode first narrows candidates to
-     * records holding at least one selector of {@code G}, through the (type, value) index: an entry never has an
-     * empty set, so no mode can match a record outside it.
+     * {@code outerKey}) relates to the given set {@code G} as the mode says, comparing selector hashes. Every mode
+     * first narrows candidates to records holding at least one selector of {@code G}, through the hash index: an
+     * entry never has an empty set, and a node with none matches no mode, so no match lies outside it.
      */
     private static String selectorCondition(String table, String keyColumn, String outerKey, SelectorMatch match,
             List<Object> params) {
         List<Selector> given = match.selectors();
-        String anyOf = anyOf(given);
+        String in = "selector_hash IN (" + placeholders(given.size()) + ")";
+        String own = "SELECT 1 FROM " + table + " s WHERE s." + keyColumn + " = " + outerKey;
         StringBuilder sql = new StringBuilder();
         sql.append(outerKey).append(" IN (SELECT ").append(keyColumn).append(" FROM ").append(table)
-                .append(" WHERE ").append(anyOf).append(")");
-        addSelectorParams(params, given);
+                .append(" WHERE ").append(in).append(")");
+        addSelectorHashes(params, given);
         switch (match.mode()) {
             case ANY -> {
             }
             case SUPERSET -> {
                 sql.append(" AND (SELECT COUNT(*) FROM ").append(table).append(" s WHERE s.").append(keyColumn)
-                        .append(" = ").append(outerKey).append(" AND (").append(anyOf("s.", given)).append(")) = ?");
-                addSelectorParams(params, given);
+                        .append(" = ").append(outerKey).append(" AND s.").append(in).append(") = ?");
+                addSelectorHashes(params, given);
                 params.add(given.size());
             }
             case SUBSET -> {
-                sql.append(" AND NOT EXISTS (SELECT 1 FROM ").append(table).append(" s WHERE s.").append(keyColumn)
-                        .append(" = ").append(outerKey).append(" AND NOT (").append(anyOf("s.", given)).append("))");
-                addSelectorParams(params, given);
+                sql.append(" AND NOT EXISTS (").append(own).append(" AND s.").append(in.replace(" IN ", " NOT IN "))
+                        .append(")");
+                addSelectorHashes(params, given);
             }
             case EXACT -> {
-                sql.append(" AND NOT EXISTS (SELECT 1 FROM ").append(table).append(" s WHERE s.").append(keyColumn)
-                        .append(" = ").append(outerKey).append(" AND NOT (").append(anyOf("s.", given)).append("))");
-                addSelectorParams(params, given);
+                sql.append(" AND NOT EXISTS (").append(own).append(" AND s.").append(in.replace(" IN ", " NOT IN "))
+                        .append(")");
+                addSelectorHashes(params, given);
                 sql.append(" AND (SELECT COUNT(*) FROM ").append(table).append(" s WHERE s.").append(keyColumn)
                         .append(" = ").append(outerKey).append(") = ?");
                 params.add(given.size());
@@ -751,42 +753,36 @@ public final class SqlDataStore implements DataStore {
         return sql.toString();
     }
 
-    private static String anyOf(List<Selector> given) {
-        return anyOf("", given);
-    }
-
-    private static String anyOf(String prefix, List<Selector> given) {
-        StringBuilder sql = new StringBuilder();
-        for (int i = 0; i < given.size(); i++) {
-            if (i > 0) {
-                sql.append(" OR ");
-            }
-            sql.append('(').append(prefix).append("type = ? AND ").append(prefix).append("value = ?)");
-        }
-        return sql.toString();
-    }
-
-    private static void addSelectorParams(List<Object> params, List<Selector> given) {
+    private static void addSelectorHashes(List<Object> params, List<Selector> given) {
         for (Selector selector : given) {
-            params.add(selector.type());
-            params.add(selector.value());
+            params.add(selectorHash(selector));
         }
+    }
+
+    /** SHA-256 of the length-prefixed type and value: the key selectors are stored and matched by. */
+    private static String selectorHash(Selector selector) {
+        return sha256(List.of(selector.type(), selector.value()));
     }
 
     /** SHA-256 of (parent ID, SPIFFE ID, sorted selectors), each length-prefixed: the entry's identity for SPIRE. */
     private static String identityHash(RegistrationEntry entry) {
-        MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
-        }
         List<String> parts = new ArrayList<>();
         parts.add(entry.parentId().toString());
         parts.add(entry.spiffeId().toString());
         for (Selector selector : entry.selectors()) {
             parts.add(selector.type());
             parts.add(selector.value());
+        }
+        return sha256(parts);
+    }
+
+    /** Lowercase hex SHA-256 of the parts, each preceded by its UTF-8 length, so no two lists hash alike by design. */
+    private static String sha256(List<String> parts) {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
         }
         for (String part : parts) {
             byte[] bytes = part.getBytes(StandardCharsets.UTF_8);
@@ -1065,11 +1061,12 @@ public final class SqlDataStore implements DataStore {
             return;
         }
         try (PreparedStatement s = c.prepareStatement(
-                "INSERT INTO node_selectors (spiffe_id, type, value) VALUES (?, ?, ?)")) {
+                "INSERT INTO node_selectors (spiffe_id, selector_hash, type, value) VALUES (?, ?, ?, ?)")) {
             for (Selector selector : selectors) {
                 s.setString(1, id);
-                s.setString(2, selector.type());
-                s.setString(3, selector.value());
+                s.setString(2, selectorHash(selector));
+                s.setString(3, selector.type());
+                s.setString(4, selector.value());
                 s.addBatch();
             }
             s.executeBatch();

@@ -444,6 +444,32 @@ abstract class DataStoreContract {
         assertThrows(IllegalArgumentException.class, () -> id(path + "p"));
     }
 
+    @Test
+    void longestSelectorValues_areStoredAndMatched() throws Exception {
+        // Random text, so that no database can shrink it by compression below an index's size limit.
+        Selector longest = new Selector("unix", "path:/" + randomText(Selector.MAX_VALUE_LENGTH - 6));
+        Selector longest2 = new Selector("unix", "path:/" + randomText(Selector.MAX_VALUE_LENGTH - 6));
+        assertEquals(Selector.MAX_VALUE_LENGTH, longest.value().length());
+        RegistrationEntry created = store.createEntry(entry("/long", longest, longest2).build());
+        assertEquals(created, store.getEntry(created.id()).orElseThrow());
+        assertEquals(List.of(created), store.listEntries(EntryFilter.all().withSelectors(
+                SelectorMatch.exact(List.of(longest2, longest))), PageRequest.ALL).items());
+        assertEquals(List.of(), store.listEntries(EntryFilter.all().withSelectors(
+                SelectorMatch.exact(List.of(longest))), PageRequest.ALL).items());
+        AttestedNode node = store.createNode(node(AGENT, longest));
+        assertEquals(node, store.getNode(AGENT).orElseThrow());
+        assertEquals(1, store.countNodes(NodeFilter.all().withSelectors(SelectorMatch.subset(List.of(longest, UID)))));
+    }
+
+    String randomText(int length) {
+        String alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        StringBuilder out = new StringBuilder(length);
+        for (int i = 0; i < length; i++) {
+            out.append(alphabet.charAt(random.nextInt(alphabet.length())));
+        }
+        return out.toString();
+    }
+
     // ------------------------------------------------------------------------------------------------------------
     // Attested nodes
 
