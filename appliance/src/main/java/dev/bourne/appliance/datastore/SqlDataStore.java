@@ -118,18 +118,25 @@ public final class SqlDataStore implements DataStore {
 
     /** Opens (creating it mode 0600 if needed) the SQLite database in {@code file}. */
     public static SqlDataStore openSqlite(Path file, Clock clock, SecureRandom random) throws DataStoreException {
+        return openSqlite(file, clock, random, SQLITE_BUSY_TIMEOUT);
+    }
+
+    /** {@link #openSqlite(Path, Clock, SecureRandom)} with another busy timeout; for tests of lock contention. */
+    static SqlDataStore openSqlite(Path file, Clock clock, SecureRandom random, Duration busyTimeout)
+            throws DataStoreException {
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(random, "random");
         Path absolute = file.toAbsolutePath();
         createPrivateFile(absolute);
         String url = "jdbc:sqlite:" + absolute;
-        SQLiteDataSource migrationSource = sqliteSource(url, SQLiteConfig.TransactionMode.IMMEDIATE);
+        SQLiteDataSource migrationSource = sqliteSource(url, SQLiteConfig.TransactionMode.IMMEDIATE, busyTimeout);
         migrate(migrationSource, Dialect.SQLITE, "SQLite file " + absolute);
         HikariDataSource writer = null;
         try {
-            writer = pool("bourne-datastore-writer", 1, sqliteSource(url, SQLiteConfig.TransactionMode.IMMEDIATE));
+            writer = pool("bourne-datastore-writer", 1,
+                    sqliteSource(url, SQLiteConfig.TransactionMode.IMMEDIATE, busyTimeout));
             HikariDataSource reader = pool("bourne-datastore-reader", SQLITE_READERS,
-                    sqliteSource(url, SQLiteConfig.TransactionMode.DEFERRED));
+                    sqliteSource(url, SQLiteConfig.TransactionMode.DEFERRED, busyTimeout));
             LOG.info("datastore: SQLite {} (WAL, synchronous FULL)", absolute);
             return new SqlDataStore(Dialect.SQLITE, reader, writer, clock, random, "SQLite " + absolute);
         } catch (RuntimeException e) {
@@ -216,12 +223,13 @@ public final class SqlDataStore implements DataStore {
         return null;
     }
 
-    private static SQLiteDataSource sqliteSource(String url, SQLiteConfig.TransactionMode mode) {
+    private static SQLiteDataSource sqliteSource(String url, SQLiteConfig.TransactionMode mode,
+            Duration busyTimeout) {
         SQLiteConfig config = new SQLiteConfig();
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
         // FULL: with WAL, NORMAL may lose the last transactions on power loss; an issued SVID's node record must not.
         config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
-        config.setBusyTimeout((int) SQLITE_BUSY_TIMEOUT.toMillis());
+        config.setBusyTimeout((int) busyTimeout.toMillis());
         config.enforceForeignKeys(true);
         config.setTransactionMode(mode);
         SQLiteDataSource source = new SQLiteDataSource(config);
@@ -293,26 +301,32 @@ public final class SqlDataStore implements DataStore {
             throw new UnavailableException(DataStoreErrors.CLOSED, null);
         }
         for (int attempt = 1; ; attempt++) {
-            boolean working = false;
             boolean committing = false;
-            try (Connection connection = pool.getConnection()) {
-                working = true;
+            Connection connection = null;
+            try {
+                connection = pool.getConnection();
                 if (readOnly && dialect == Dialect.POSTGRES) {
                     // One snapshot for the several statements a listing runs.
                     connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
                     connection.setReadOnly(true);
                 }
                 connection.setAutoCommit(false);
-                try {
-                    T result = work.run(connection);
-                    committing = true;
-                    connection.commit();
-                    return result;
-                } catch (SQLException | DataStoreException | RuntimeException e) {
-                    rollbackQuietly(connection);
-                    throw e;
-                }
+                T result = work.run(connection);
+                committing = true;
+                connection.commit();
+                return result;
+            } catch (DataStoreException | RuntimeException e) {
+                rollbackQuietly(connection);
+                throw e;
             } catch (SQLException e) {
+                boolean working = connection != null;
+                rollbackQuietly(connection);
+                if (working && dialect == Dialect.SQLITE) {
+                    // sqlite-jdbc marks a connection non-autocommit before its BEGIN runs; a BEGIN refused as busy
+                    // leaves it claiming a transaction it does not have, and the next user's statements would each
+                    // commit on their own. Such a connection is never reused.
+                    pool.evictConnection(connection);
+                }
                 // A transaction whose connection broke before its commit was sent had no effect, so running it
                 // again cannot apply it twice. A failure during commit is ambiguous (it may have committed), and a
                 // pool that found no connection already waited its timeout: neither is retried.
@@ -324,11 +338,27 @@ public final class SqlDataStore implements DataStore {
                     continue;
                 }
                 throw translate(operation, e);
+            } finally {
+                closeQuietly(connection);
             }
         }
     }
 
+    private static void closeQuietly(Connection connection) {
+        if (connection == null) {
+            return;
+        }
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            LOG.debug("datastore: closing a connection failed", e);
+        }
+    }
+
     private static void rollbackQuietly(Connection connection) {
+        if (connection == null) {
+            return;
+        }
         try {
             connection.rollback();
         } catch (SQLException e) {
