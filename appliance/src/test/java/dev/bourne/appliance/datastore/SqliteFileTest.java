@@ -49,6 +49,19 @@ class SqliteFileTest {
     }
 
     @Test
+    void openFromPluginSettings() throws Exception {
+        Path file = dir.resolve("from-config").resolve(SqlDataStore.SQLITE_FILE_NAME);
+        SqlDataStoreSettings settings = SqlDataStoreSettings.fromPlugin(new dev.bourne.core.config.PluginConfig(
+                "server.conf", "DataStore", "sql", true,
+                java.util.Map.of("database_type", "sqlite3", "connection_string", file.toString()))).orElseThrow();
+        try (SqlDataStore store = SqlDataStore.open(settings, clock, random)) {
+            store.createJoinToken("t", Instant.now());
+            assertTrue(store.toString().contains(file.toString()));
+        }
+        assertTrue(Files.isRegularFile(file));
+    }
+
+    @Test
     void pragmas_areInEffect_onReaderAndWriterConnections() throws Exception {
         try (SqlDataStore store = open(dir.resolve("datastore.sqlite3"))) {
             for (boolean writer : new boolean[] {false, true}) {
