@@ -27,6 +27,8 @@ public final class PostgresConnectionString {
     public static final String UNTERMINATED_QUOTE = "has an unterminated quoted value";
     public static final String MISSING_DATABASE = "names no database (dbname)";
     public static final String BAD_PORT = "has a port that is not a number from 1 to 65535";
+    public static final String UNIX_SOCKET =
+            "names a Unix socket directory as host; the JDBC driver connects over TCP only (use host=127.0.0.1)";
     public static final String BAD_SSLMODE =
             "has an sslmode other than disable, allow, prefer, require, verify-ca, verify-full";
 
@@ -212,6 +214,9 @@ public final class PostgresConnectionString {
         for (int h = 0; h < hostList.length; h++) {
             if (hostList[h].isEmpty()) {
                 throw new IllegalArgumentException(MALFORMED);
+            }
+            if (hostList[h].startsWith("/")) {
+                throw new IllegalArgumentException(UNIX_SOCKET);
             }
             if (h > 0) {
                 hosts.append(',');
