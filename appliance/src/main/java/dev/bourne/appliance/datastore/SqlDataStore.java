@@ -5,6 +5,8 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.bourne.appliance.datastore.internal.Dialect;
 import dev.bourne.appliance.datastore.internal.Migrations;
 import dev.bourne.appliance.datastore.internal.PostgresConnectionString;
+import dev.bourne.appliance.datastore.internal.Sql;
+import dev.bourne.appliance.datastore.internal.SqliteFiles;
 import dev.bourne.core.bundle.SpiffeBundle;
 import dev.bourne.core.bundle.SpiffeBundleJson;
 import dev.bourne.core.selector.Selector;
@@ -16,14 +18,8 @@ import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteDataSource;
 
 import javax.sql.DataSource;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -37,8 +33,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.Collections;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -127,7 +121,7 @@ public final class SqlDataStore implements DataStore {
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(random, "random");
         Path absolute = file.toAbsolutePath();
-        createPrivateFile(absolute);
+        SqliteFiles.createPrivateFile(absolute);
         String url = "jdbc:sqlite:" + absolute;
         SQLiteDataSource migrationSource = sqliteSource(url, SQLiteConfig.TransactionMode.IMMEDIATE, busyTimeout);
         migrate(migrationSource, Dialect.SQLITE, "SQLite file " + absolute);
@@ -246,37 +240,6 @@ public final class SqlDataStore implements DataStore {
         config.setConnectionTimeout(30_000);
         config.setAutoCommit(true);
         return new HikariDataSource(config);
-    }
-
-    /**
-     * Creates the database file mode 0600 (in a directory created 0700) before SQLite opens it, so it is never
-     * readable by others, not even for a moment; SQLite gives its -wal and -shm files the same mode. An existing file
-     * readable by group or others is narrowed to 0600.
-     */
-    private static void createPrivateFile(Path file) throws DataStoreException {
-        try {
-            Path parent = file.getParent();
-            if (parent != null && !Files.isDirectory(parent)) {
-                Files.createDirectories(parent,
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            }
-            Set<PosixFilePermission> ownerOnly = PosixFilePermissions.fromString("rw-------");
-            try {
-                Files.createFile(file, PosixFilePermissions.asFileAttribute(ownerOnly));
-            } catch (FileAlreadyExistsException e) {
-                if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-                    throw new DataStoreFailureException(DataStoreErrors.FAILURE
-                            + ": the SQLite path exists and is not a regular file: " + file);
-                }
-                Set<PosixFilePermission> current = Files.getPosixFilePermissions(file);
-                if (!ownerOnly.containsAll(current)) {
-                    LOG.warn("datastore: {} was readable by others; setting mode 0600", file);
-                    Files.setPosixFilePermissions(file, ownerOnly);
-                }
-            }
-        } catch (IOException e) {
-            throw new UnavailableException(DataStoreErrors.UNAVAILABLE + ": cannot create SQLite file " + file, e);
-        }
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -405,10 +368,10 @@ public final class SqlDataStore implements DataStore {
         Validator.entry(entry);
         String identity = identityHash(entry);
         return write("create entry", c -> {
-            if (exists(c, "SELECT 1 FROM registered_entries WHERE id = ?", id)) {
+            if (Sql.exists(c, "SELECT 1 FROM registered_entries WHERE id = ?", id)) {
                 throw new AlreadyExistsException(DataStoreErrors.quoted(DataStoreErrors.ENTRY_ID_TAKEN, id));
             }
-            if (exists(c, "SELECT 1 FROM registered_entries WHERE identity_hash = ?", identity)) {
+            if (Sql.exists(c, "SELECT 1 FROM registered_entries WHERE identity_hash = ?", identity)) {
                 throw new AlreadyExistsException(DataStoreErrors.ENTRY_DUPLICATE);
             }
             long at = now();
@@ -465,7 +428,7 @@ public final class SqlDataStore implements DataStore {
                 params.add(page.pageSize() + 1);
             }
             Map<String, RegistrationEntry.Builder> rows = new LinkedHashMap<>();
-            try (PreparedStatement s = prepare(c, sql.toString(), params); ResultSet r = s.executeQuery()) {
+            try (PreparedStatement s = Sql.prepare(c, sql.toString(), params); ResultSet r = s.executeQuery()) {
                 while (r.next()) {
                     RegistrationEntry.Builder b = entryRow(r);
                     rows.put(r.getString(1), b);
@@ -493,7 +456,7 @@ public final class SqlDataStore implements DataStore {
         return read("count entries", c -> {
             List<Object> params = new ArrayList<>();
             String sql = "SELECT COUNT(*) FROM registered_entries e WHERE " + entryWhere(filter, params);
-            try (PreparedStatement s = prepare(c, sql, params); ResultSet r = s.executeQuery()) {
+            try (PreparedStatement s = Sql.prepare(c, sql, params); ResultSet r = s.executeQuery()) {
                 r.next();
                 return r.getLong(1);
             }
@@ -529,7 +492,7 @@ public final class SqlDataStore implements DataStore {
             RegistrationEntry merged = merge(current, entry, fields);
             Validator.entry(merged);
             String identity = identityHash(merged);
-            if (exists(c, "SELECT 1 FROM registered_entries WHERE identity_hash = ? AND id <> ?", identity, id)) {
+            if (Sql.exists(c, "SELECT 1 FROM registered_entries WHERE identity_hash = ? AND id <> ?", identity, id)) {
                 throw new AlreadyExistsException(DataStoreErrors.ENTRY_DUPLICATE);
             }
             try (PreparedStatement s = c.prepareStatement("UPDATE registered_entries SET spiffe_id = ?,"
@@ -592,7 +555,7 @@ public final class SqlDataStore implements DataStore {
             RegistrationEntry current = loadEntry(c, id, true).orElseThrow(
                     () -> new NotFoundException(DataStoreErrors.quoted(DataStoreErrors.ENTRY_NOT_FOUND, id)));
             // Children go with ON DELETE CASCADE (SQLite enforces it because foreign_keys is on).
-            update(c, "DELETE FROM registered_entries WHERE id = ?", id);
+            Sql.update(c, "DELETE FROM registered_entries WHERE id = ?", id);
             appendEvent(c, ChangeEvent.Kind.ENTRY_DELETED, id, now());
             return current;
         });
@@ -640,21 +603,21 @@ public final class SqlDataStore implements DataStore {
         List<String> ids = new ArrayList<>(rows.keySet());
         for (int from = 0; from < ids.size(); from += IN_CHUNK) {
             List<String> chunk = ids.subList(from, Math.min(ids.size(), from + IN_CHUNK));
-            String in = placeholders(chunk.size());
-            try (PreparedStatement s = prepare(c, "SELECT entry_id, type, value FROM entry_selectors WHERE entry_id IN ("
+            String in = Sql.placeholders(chunk.size());
+            try (PreparedStatement s = Sql.prepare(c, "SELECT entry_id, type, value FROM entry_selectors WHERE entry_id IN ("
                     + in + ")", new ArrayList<>(chunk)); ResultSet r = s.executeQuery()) {
                 while (r.next()) {
                     selectors.computeIfAbsent(r.getString(1), k -> new ArrayList<>())
                             .add(new Selector(r.getString(2), r.getString(3)));
                 }
             }
-            try (PreparedStatement s = prepare(c, "SELECT entry_id, name FROM entry_dns_names WHERE entry_id IN ("
+            try (PreparedStatement s = Sql.prepare(c, "SELECT entry_id, name FROM entry_dns_names WHERE entry_id IN ("
                     + in + ") ORDER BY entry_id, position", new ArrayList<>(chunk)); ResultSet r = s.executeQuery()) {
                 while (r.next()) {
                     dnsNames.computeIfAbsent(r.getString(1), k -> new ArrayList<>()).add(r.getString(2));
                 }
             }
-            try (PreparedStatement s = prepare(c, "SELECT entry_id, trust_domain FROM entry_federates_with"
+            try (PreparedStatement s = Sql.prepare(c, "SELECT entry_id, trust_domain FROM entry_federates_with"
                     + " WHERE entry_id IN (" + in + ")", new ArrayList<>(chunk)); ResultSet r = s.executeQuery()) {
                 while (r.next()) {
                     federates.computeIfAbsent(r.getString(1), k -> new ArrayList<>())
@@ -676,13 +639,13 @@ public final class SqlDataStore implements DataStore {
 
     private static void deleteEntryChildren(Connection c, String id, Set<EntryField> fields) throws SQLException {
         if (fields.contains(EntryField.SELECTORS)) {
-            update(c, "DELETE FROM entry_selectors WHERE entry_id = ?", id);
+            Sql.update(c, "DELETE FROM entry_selectors WHERE entry_id = ?", id);
         }
         if (fields.contains(EntryField.DNS_NAMES)) {
-            update(c, "DELETE FROM entry_dns_names WHERE entry_id = ?", id);
+            Sql.update(c, "DELETE FROM entry_dns_names WHERE entry_id = ?", id);
         }
         if (fields.contains(EntryField.FEDERATES_WITH)) {
-            update(c, "DELETE FROM entry_federates_with WHERE entry_id = ?", id);
+            Sql.update(c, "DELETE FROM entry_federates_with WHERE entry_id = ?", id);
         }
     }
 
@@ -693,7 +656,7 @@ public final class SqlDataStore implements DataStore {
                     "INSERT INTO entry_selectors (entry_id, selector_hash, type, value) VALUES (?, ?, ?, ?)")) {
                 for (Selector selector : entry.selectors()) {
                     s.setString(1, entry.id());
-                    s.setString(2, selectorHash(selector));
+                    s.setString(2, Sql.selectorHash(selector));
                     s.setString(3, selector.type());
                     s.setString(4, selector.value());
                     s.addBatch();
@@ -737,61 +700,8 @@ public final class SqlDataStore implements DataStore {
             params.add(id.toString());
         });
         filter.selectors().ifPresent(match ->
-                where.append(" AND ").append(selectorCondition("entry_selectors", "entry_id", "e.id", match, params)));
+                where.append(" AND ").append(Sql.selectorCondition("entry_selectors", "entry_id", "e.id", match, params)));
         return where.toString();
-    }
-
-    /**
-     * The SQL condition that a record's selector set {@code R} (rows of {@code table} whose {@code keyColumn} equals
-     * {@code outerKey}) relates to the given set {@code G} as the mode says, comparing selector hashes. Every mode
-     * first narrows candidates to records holding at least one selector of {@code G}, through the hash index: an
-     * entry never has an empty set, and a node with none matches no mode, so no match lies outside it.
-     */
-    private static String selectorCondition(String table, String keyColumn, String outerKey, SelectorMatch match,
-            List<Object> params) {
-        List<Selector> given = match.selectors();
-        String in = "selector_hash IN (" + placeholders(given.size()) + ")";
-        String own = "SELECT 1 FROM " + table + " s WHERE s." + keyColumn + " = " + outerKey;
-        StringBuilder sql = new StringBuilder();
-        sql.append(outerKey).append(" IN (SELECT ").append(keyColumn).append(" FROM ").append(table)
-                .append(" WHERE ").append(in).append(")");
-        addSelectorHashes(params, given);
-        switch (match.mode()) {
-            case ANY -> {
-            }
-            case SUPERSET -> {
-                sql.append(" AND (SELECT COUNT(*) FROM ").append(table).append(" s WHERE s.").append(keyColumn)
-                        .append(" = ").append(outerKey).append(" AND s.").append(in).append(") = ?");
-                addSelectorHashes(params, given);
-                params.add(given.size());
-            }
-            case SUBSET -> {
-                sql.append(" AND NOT EXISTS (").append(own).append(" AND s.").append(in.replace(" IN ", " NOT IN "))
-                        .append(")");
-                addSelectorHashes(params, given);
-            }
-            case EXACT -> {
-                sql.append(" AND NOT EXISTS (").append(own).append(" AND s.").append(in.replace(" IN ", " NOT IN "))
-                        .append(")");
-                addSelectorHashes(params, given);
-                sql.append(" AND (SELECT COUNT(*) FROM ").append(table).append(" s WHERE s.").append(keyColumn)
-                        .append(" = ").append(outerKey).append(") = ?");
-                params.add(given.size());
-            }
-            default -> throw new IllegalStateException("unhandled mode " + match.mode());
-        }
-        return sql.toString();
-    }
-
-    private static void addSelectorHashes(List<Object> params, List<Selector> given) {
-        for (Selector selector : given) {
-            params.add(selectorHash(selector));
-        }
-    }
-
-    /** SHA-256 of the length-prefixed type and value: the key selectors are stored and matched by. */
-    private static String selectorHash(Selector selector) {
-        return sha256(List.of(selector.type(), selector.value()));
     }
 
     /** SHA-256 of (parent ID, SPIFFE ID, sorted selectors), each length-prefixed: the entry's identity for SPIRE. */
@@ -803,24 +713,7 @@ public final class SqlDataStore implements DataStore {
             parts.add(selector.type());
             parts.add(selector.value());
         }
-        return sha256(parts);
-    }
-
-    /** Lowercase hex SHA-256 of the parts, each preceded by its UTF-8 length, so no two lists hash alike by design. */
-    private static String sha256(List<String> parts) {
-        MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
-        }
-        for (String part : parts) {
-            byte[] bytes = part.getBytes(StandardCharsets.UTF_8);
-            digest.update(new byte[] {(byte) (bytes.length >>> 24), (byte) (bytes.length >>> 16),
-                (byte) (bytes.length >>> 8), (byte) bytes.length});
-            digest.update(bytes);
-        }
-        return HexFormat.of().formatHex(digest.digest());
+        return Sql.sha256(parts);
     }
 
     /** A random (version 4) UUID from the injected generator. */
@@ -843,7 +736,7 @@ public final class SqlDataStore implements DataStore {
         Validator.node(node);
         String id = node.spiffeId().toString();
         return write("create node", c -> {
-            if (exists(c, "SELECT 1 FROM attested_nodes WHERE spiffe_id = ?", id)) {
+            if (Sql.exists(c, "SELECT 1 FROM attested_nodes WHERE spiffe_id = ?", id)) {
                 throw new AlreadyExistsException(DataStoreErrors.quoted(DataStoreErrors.NODE_EXISTS, id));
             }
             long at = now();
@@ -895,7 +788,7 @@ public final class SqlDataStore implements DataStore {
                 params.add(page.pageSize() + 1);
             }
             List<AttestedNode> nodes = new ArrayList<>();
-            try (PreparedStatement s = prepare(c, sql.toString(), params); ResultSet r = s.executeQuery()) {
+            try (PreparedStatement s = Sql.prepare(c, sql.toString(), params); ResultSet r = s.executeQuery()) {
                 while (r.next()) {
                     nodes.add(nodeRow(r, List.of()));
                 }
@@ -919,7 +812,7 @@ public final class SqlDataStore implements DataStore {
         return read("count nodes", c -> {
             List<Object> params = new ArrayList<>();
             String sql = "SELECT COUNT(*) FROM attested_nodes n WHERE " + nodeWhere(filter, params);
-            try (PreparedStatement s = prepare(c, sql, params); ResultSet r = s.executeQuery()) {
+            try (PreparedStatement s = Sql.prepare(c, sql, params); ResultSet r = s.executeQuery()) {
                 r.next();
                 return r.getLong(1);
             }
@@ -963,7 +856,7 @@ public final class SqlDataStore implements DataStore {
         return write("set node selectors", c -> {
             requireNode(c, id);
             long at = now();
-            update(c, "DELETE FROM node_selectors WHERE spiffe_id = ?", id);
+            Sql.update(c, "DELETE FROM node_selectors WHERE spiffe_id = ?", id);
             insertNodeSelectors(c, id, sorted);
             try (PreparedStatement s = c.prepareStatement(
                     "UPDATE attested_nodes SET updated_at = ? WHERE spiffe_id = ?")) {
@@ -1003,7 +896,7 @@ public final class SqlDataStore implements DataStore {
         String id = spiffeId.toString();
         return write("delete node", c -> {
             AttestedNode current = requireNode(c, id);
-            update(c, "DELETE FROM attested_nodes WHERE spiffe_id = ?", id);
+            Sql.update(c, "DELETE FROM attested_nodes WHERE spiffe_id = ?", id);
             appendEvent(c, ChangeEvent.Kind.NODE_DELETED, id, now());
             return current;
         });
@@ -1068,8 +961,8 @@ public final class SqlDataStore implements DataStore {
         }
         for (int from = 0; from < ids.size(); from += IN_CHUNK) {
             List<String> chunk = ids.subList(from, Math.min(ids.size(), from + IN_CHUNK));
-            try (PreparedStatement s = prepare(c, "SELECT spiffe_id, type, value FROM node_selectors WHERE spiffe_id"
-                    + " IN (" + placeholders(chunk.size()) + ")", new ArrayList<>(chunk));
+            try (PreparedStatement s = Sql.prepare(c, "SELECT spiffe_id, type, value FROM node_selectors WHERE spiffe_id"
+                    + " IN (" + Sql.placeholders(chunk.size()) + ")", new ArrayList<>(chunk));
                     ResultSet r = s.executeQuery()) {
                 while (r.next()) {
                     selectors.computeIfAbsent(r.getString(1), k -> new ArrayList<>())
@@ -1094,7 +987,7 @@ public final class SqlDataStore implements DataStore {
                 "INSERT INTO node_selectors (spiffe_id, selector_hash, type, value) VALUES (?, ?, ?, ?)")) {
             for (Selector selector : selectors) {
                 s.setString(1, id);
-                s.setString(2, selectorHash(selector));
+                s.setString(2, Sql.selectorHash(selector));
                 s.setString(3, selector.type());
                 s.setString(4, selector.value());
                 s.addBatch();
@@ -1118,7 +1011,7 @@ public final class SqlDataStore implements DataStore {
             params.add(before.getEpochSecond());
         });
         filter.selectors().ifPresent(match ->
-                where.append(" AND ").append(selectorCondition("node_selectors", "spiffe_id", "n.spiffe_id", match,
+                where.append(" AND ").append(Sql.selectorCondition("node_selectors", "spiffe_id", "n.spiffe_id", match,
                         params)));
         return where.toString();
     }
@@ -1132,7 +1025,7 @@ public final class SqlDataStore implements DataStore {
         Objects.requireNonNull(expiresAt, "expiresAt");
         String hash = tokenHash(token);
         write("create join token", c -> {
-            if (exists(c, "SELECT 1 FROM join_tokens WHERE token_hash = ?", hash)) {
+            if (Sql.exists(c, "SELECT 1 FROM join_tokens WHERE token_hash = ?", hash)) {
                 throw new AlreadyExistsException(DataStoreErrors.JOIN_TOKEN_EXISTS);
             }
             try (PreparedStatement s = c.prepareStatement(
@@ -1168,7 +1061,7 @@ public final class SqlDataStore implements DataStore {
     public int pruneJoinTokens(Instant expiredBefore) throws DataStoreException {
         Objects.requireNonNull(expiredBefore, "expiredBefore");
         return write("prune join tokens",
-                c -> update(c, "DELETE FROM join_tokens WHERE expires_at < ?", expiredBefore.getEpochSecond()));
+                c -> Sql.update(c, "DELETE FROM join_tokens WHERE expires_at < ?", expiredBefore.getEpochSecond()));
     }
 
     /** Tokens are stored as SHA-256 hashes: whoever reads the database cannot attest with a pending token. */
@@ -1249,7 +1142,7 @@ public final class SqlDataStore implements DataStore {
     public void deleteBundle(TrustDomain trustDomain) throws DataStoreException {
         Objects.requireNonNull(trustDomain, "trustDomain");
         write("delete bundle", c -> {
-            if (update(c, "DELETE FROM federated_bundles WHERE trust_domain = ?", trustDomain.name()) == 0) {
+            if (Sql.update(c, "DELETE FROM federated_bundles WHERE trust_domain = ?", trustDomain.name()) == 0) {
                 throw new NotFoundException(DataStoreErrors.quoted(DataStoreErrors.BUNDLE_NOT_FOUND, trustDomain));
             }
             return null;
@@ -1298,7 +1191,7 @@ public final class SqlDataStore implements DataStore {
         return write("put CA journal", c -> {
             long at = now();
             if (expectedVersion == 0) {
-                if (exists(c, "SELECT 1 FROM ca_journals WHERE server_id = ?", serverId)) {
+                if (Sql.exists(c, "SELECT 1 FROM ca_journals WHERE server_id = ?", serverId)) {
                     throw new ConflictException(DataStoreErrors.quoted(DataStoreErrors.JOURNAL_CONFLICT, serverId));
                 }
                 try (PreparedStatement s = c.prepareStatement(
@@ -1377,7 +1270,7 @@ public final class SqlDataStore implements DataStore {
     public int pruneEvents(Instant createdBefore) throws DataStoreException {
         Objects.requireNonNull(createdBefore, "createdBefore");
         return write("prune events",
-                c -> update(c, "DELETE FROM change_events WHERE created_at < ?", createdBefore.getEpochSecond()));
+                c -> Sql.update(c, "DELETE FROM change_events WHERE created_at < ?", createdBefore.getEpochSecond()));
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -1388,46 +1281,6 @@ public final class SqlDataStore implements DataStore {
             return new AlreadyExistsException(message);
         }
         throw e;
-    }
-
-    private static boolean exists(Connection c, String sql, Object... params) throws SQLException {
-        try (PreparedStatement s = prepare(c, sql, List.of(params)); ResultSet r = s.executeQuery()) {
-            return r.next();
-        }
-    }
-
-    private static int update(Connection c, String sql, Object... params) throws SQLException {
-        try (PreparedStatement s = prepare(c, sql, List.of(params))) {
-            return s.executeUpdate();
-        }
-    }
-
-    private static PreparedStatement prepare(Connection c, String sql, Collection<Object> params) throws SQLException {
-        PreparedStatement s = c.prepareStatement(sql);
-        try {
-            int i = 1;
-            for (Object param : params) {
-                if (param instanceof String text) {
-                    s.setString(i++, text);
-                } else if (param instanceof Integer number) {
-                    s.setInt(i++, number);
-                } else if (param instanceof Long number) {
-                    s.setLong(i++, number);
-                } else if (param instanceof Boolean flag) {
-                    s.setBoolean(i++, flag);
-                } else {
-                    throw new IllegalArgumentException("unsupported parameter type " + param.getClass());
-                }
-            }
-            return s;
-        } catch (SQLException | RuntimeException e) {
-            s.close();
-            throw e;
-        }
-    }
-
-    private static String placeholders(int count) {
-        return String.join(", ", Collections.nCopies(count, "?"));
     }
 
     /**
