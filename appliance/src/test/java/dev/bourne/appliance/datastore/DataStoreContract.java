@@ -381,6 +381,23 @@ abstract class DataStoreContract {
     }
 
     @Test
+    void listEntries_everything_beyondOneBatchOfChildRows() throws Exception {
+        int count = 510;   // more than the 500 IDs the store looks up children for at once
+        for (int i = 0; i < count; i++) {
+            store.createEntry(entry("/bulk/" + i, Selector.parse("unix:uid:" + i), GID)
+                    .dnsNames(List.of("w" + i + ".example.org")).build());
+        }
+        List<RegistrationEntry> all = store.listEntries(EntryFilter.all(), PageRequest.ALL).items();
+        assertEquals(count, all.size());
+        for (RegistrationEntry e : all) {
+            String n = e.spiffeId().path().substring("/bulk/".length());
+            assertEquals(List.of(GID, Selector.parse("unix:uid:" + n)), e.selectors(), e.id());
+            assertEquals(List.of("w" + n + ".example.org"), e.dnsNames());
+        }
+        assertEquals(count, store.countEntries(EntryFilter.all().withSelectors(SelectorMatch.superset(List.of(GID)))));
+    }
+
+    @Test
     void createEntry_malformedOrOversized_isRefusedNamingTheField_andStoresNothing() throws Exception {
         List<Selector> tooMany = IntStream.range(0, Limits.MAX_SELECTORS + 1)
                 .mapToObj(i -> Selector.parse("unix:uid:" + i)).collect(Collectors.toList());
