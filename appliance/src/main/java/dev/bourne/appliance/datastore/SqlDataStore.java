@@ -5,6 +5,8 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.bourne.appliance.datastore.internal.Dialect;
 import dev.bourne.appliance.datastore.internal.Migrations;
 import dev.bourne.appliance.datastore.internal.PostgresConnectionString;
+import dev.bourne.appliance.datastore.internal.Sql;
+import dev.bourne.appliance.datastore.internal.SqliteFiles;
 import dev.bourne.core.bundle.SpiffeBundle;
 import dev.bourne.core.bundle.SpiffeBundleJson;
 import dev.bourne.core.selector.Selector;
@@ -15,14 +17,9 @@ import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteDataSource;
 
-import java.io.IOException;
+import javax.sql.DataSource;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -31,11 +28,11 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.sql.Types;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -46,6 +43,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The {@link DataStore} on SQLite (embedded, one server) or PostgreSQL (one database, several servers), over JDBC.
@@ -114,18 +112,25 @@ public final class SqlDataStore implements DataStore {
 
     /** Opens (creating it mode 0600 if needed) the SQLite database in {@code file}. */
     public static SqlDataStore openSqlite(Path file, Clock clock, SecureRandom random) throws DataStoreException {
+        return openSqlite(file, clock, random, SQLITE_BUSY_TIMEOUT);
+    }
+
+    /** {@link #openSqlite(Path, Clock, SecureRandom)} with another busy timeout; for tests of lock contention. */
+    static SqlDataStore openSqlite(Path file, Clock clock, SecureRandom random, Duration busyTimeout)
+            throws DataStoreException {
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(random, "random");
         Path absolute = file.toAbsolutePath();
-        createPrivateFile(absolute);
+        SqliteFiles.createPrivateFile(absolute);
         String url = "jdbc:sqlite:" + absolute;
-        SQLiteDataSource migrationSource = sqliteSource(url, SQLiteConfig.TransactionMode.IMMEDIATE);
+        SQLiteDataSource migrationSource = sqliteSource(url, SQLiteConfig.TransactionMode.IMMEDIATE, busyTimeout);
         migrate(migrationSource, Dialect.SQLITE, "SQLite file " + absolute);
         HikariDataSource writer = null;
         try {
-            writer = pool("bourne-datastore-writer", 1, sqliteSource(url, SQLiteConfig.TransactionMode.IMMEDIATE));
+            writer = pool("bourne-datastore-writer", 1,
+                    sqliteSource(url, SQLiteConfig.TransactionMode.IMMEDIATE, busyTimeout));
             HikariDataSource reader = pool("bourne-datastore-reader", SQLITE_READERS,
-                    sqliteSource(url, SQLiteConfig.TransactionMode.DEFERRED));
+                    sqliteSource(url, SQLiteConfig.TransactionMode.DEFERRED, busyTimeout));
             LOG.info("datastore: SQLite {} (WAL, synchronous FULL)", absolute);
             return new SqlDataStore(Dialect.SQLITE, reader, writer, clock, random, "SQLite " + absolute);
         } catch (RuntimeException e) {
@@ -179,7 +184,7 @@ public final class SqlDataStore implements DataStore {
         return new SqlDataStore(Dialect.POSTGRES, pool, pool, clock, random, "PostgreSQL " + parsed.jdbcUrl());
     }
 
-    private static void migrate(javax.sql.DataSource source, Dialect dialect, String where)
+    private static void migrate(DataSource source, Dialect dialect, String where)
             throws DataStoreException {
         try {
             int applied = Migrations.migrate(source, dialect);
@@ -212,12 +217,13 @@ public final class SqlDataStore implements DataStore {
         return null;
     }
 
-    private static SQLiteDataSource sqliteSource(String url, SQLiteConfig.TransactionMode mode) {
+    private static SQLiteDataSource sqliteSource(String url, SQLiteConfig.TransactionMode mode,
+            Duration busyTimeout) {
         SQLiteConfig config = new SQLiteConfig();
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
         // FULL: with WAL, NORMAL may lose the last transactions on power loss; an issued SVID's node record must not.
         config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
-        config.setBusyTimeout((int) SQLITE_BUSY_TIMEOUT.toMillis());
+        config.setBusyTimeout((int) busyTimeout.toMillis());
         config.enforceForeignKeys(true);
         config.setTransactionMode(mode);
         SQLiteDataSource source = new SQLiteDataSource(config);
@@ -225,7 +231,7 @@ public final class SqlDataStore implements DataStore {
         return source;
     }
 
-    private static HikariDataSource pool(String name, int size, javax.sql.DataSource source) {
+    private static HikariDataSource pool(String name, int size, DataSource source) {
         HikariConfig config = new HikariConfig();
         config.setPoolName(name);
         config.setDataSource(source);
@@ -234,37 +240,6 @@ public final class SqlDataStore implements DataStore {
         config.setConnectionTimeout(30_000);
         config.setAutoCommit(true);
         return new HikariDataSource(config);
-    }
-
-    /**
-     * Creates the database file mode 0600 (in a directory created 0700) before SQLite opens it, so it is never
-     * readable by others, not even for a moment; SQLite gives its -wal and -shm files the same mode. An existing file
-     * readable by group or others is narrowed to 0600.
-     */
-    private static void createPrivateFile(Path file) throws DataStoreException {
-        try {
-            Path parent = file.getParent();
-            if (parent != null && !Files.isDirectory(parent)) {
-                Files.createDirectories(parent,
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            }
-            Set<PosixFilePermission> ownerOnly = PosixFilePermissions.fromString("rw-------");
-            try {
-                Files.createFile(file, PosixFilePermissions.asFileAttribute(ownerOnly));
-            } catch (FileAlreadyExistsException e) {
-                if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-                    throw new DataStoreFailureException(DataStoreErrors.FAILURE
-                            + ": the SQLite path exists and is not a regular file: " + file);
-                }
-                Set<PosixFilePermission> current = Files.getPosixFilePermissions(file);
-                if (!ownerOnly.containsAll(current)) {
-                    LOG.warn("datastore: {} was readable by others; setting mode 0600", file);
-                    Files.setPosixFilePermissions(file, ownerOnly);
-                }
-            }
-        } catch (IOException e) {
-            throw new UnavailableException(DataStoreErrors.UNAVAILABLE + ": cannot create SQLite file " + file, e);
-        }
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -290,37 +265,63 @@ public final class SqlDataStore implements DataStore {
         }
         for (int attempt = 1; ; attempt++) {
             boolean committing = false;
-            try (Connection connection = pool.getConnection()) {
+            Connection connection = null;
+            try {
+                connection = pool.getConnection();
                 if (readOnly && dialect == Dialect.POSTGRES) {
                     // One snapshot for the several statements a listing runs.
                     connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
                     connection.setReadOnly(true);
                 }
                 connection.setAutoCommit(false);
-                try {
-                    T result = work.run(connection);
-                    committing = true;
-                    connection.commit();
-                    return result;
-                } catch (SQLException | DataStoreException | RuntimeException e) {
-                    rollbackQuietly(connection);
-                    throw e;
-                }
+                T result = work.run(connection);
+                committing = true;
+                connection.commit();
+                return result;
+            } catch (DataStoreException | RuntimeException e) {
+                rollbackQuietly(connection);
+                throw e;
             } catch (SQLException e) {
-                // A transaction that failed before its commit was sent had no effect, so running it again cannot
-                // apply it twice. A failure during commit is ambiguous (it may have committed): never retried.
-                boolean retry = dialect.isRetryable(e) || (!committing && dialect.isConnectionFailure(e));
+                boolean working = connection != null;
+                rollbackQuietly(connection);
+                if (working && dialect == Dialect.SQLITE) {
+                    // sqlite-jdbc marks a connection non-autocommit before its BEGIN runs; a BEGIN refused as busy
+                    // leaves it claiming a transaction it does not have, and the next user's statements would each
+                    // commit on their own. Such a connection is never reused.
+                    pool.evictConnection(connection);
+                }
+                // A transaction whose connection broke before its commit was sent had no effect, so running it
+                // again cannot apply it twice. A failure during commit is ambiguous (it may have committed), and a
+                // pool that found no connection already waited its timeout: neither is retried.
+                boolean retry = dialect.isRetryable(e)
+                        || (working && !committing && dialect.isConnectionFailure(e));
                 if (retry && attempt < MAX_ATTEMPTS) {
                     LOG.debug("datastore: {} attempt {} failed (SQL state {}); retrying", operation, attempt,
                             e.getSQLState());
                     continue;
                 }
                 throw translate(operation, e);
+            } finally {
+                closeQuietly(connection);
             }
         }
     }
 
+    private static void closeQuietly(Connection connection) {
+        if (connection == null) {
+            return;
+        }
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            LOG.debug("datastore: closing a connection failed", e);
+        }
+    }
+
     private static void rollbackQuietly(Connection connection) {
+        if (connection == null) {
+            return;
+        }
         try {
             connection.rollback();
         } catch (SQLException e) {
@@ -367,10 +368,10 @@ public final class SqlDataStore implements DataStore {
         Validator.entry(entry);
         String identity = identityHash(entry);
         return write("create entry", c -> {
-            if (exists(c, "SELECT 1 FROM registered_entries WHERE id = ?", id)) {
+            if (Sql.exists(c, "SELECT 1 FROM registered_entries WHERE id = ?", id)) {
                 throw new AlreadyExistsException(DataStoreErrors.quoted(DataStoreErrors.ENTRY_ID_TAKEN, id));
             }
-            if (exists(c, "SELECT 1 FROM registered_entries WHERE identity_hash = ?", identity)) {
+            if (Sql.exists(c, "SELECT 1 FROM registered_entries WHERE identity_hash = ?", identity)) {
                 throw new AlreadyExistsException(DataStoreErrors.ENTRY_DUPLICATE);
             }
             long at = now();
@@ -427,7 +428,7 @@ public final class SqlDataStore implements DataStore {
                 params.add(page.pageSize() + 1);
             }
             Map<String, RegistrationEntry.Builder> rows = new LinkedHashMap<>();
-            try (PreparedStatement s = prepare(c, sql.toString(), params); ResultSet r = s.executeQuery()) {
+            try (PreparedStatement s = Sql.prepare(c, sql.toString(), params); ResultSet r = s.executeQuery()) {
                 while (r.next()) {
                     RegistrationEntry.Builder b = entryRow(r);
                     rows.put(r.getString(1), b);
@@ -455,7 +456,7 @@ public final class SqlDataStore implements DataStore {
         return read("count entries", c -> {
             List<Object> params = new ArrayList<>();
             String sql = "SELECT COUNT(*) FROM registered_entries e WHERE " + entryWhere(filter, params);
-            try (PreparedStatement s = prepare(c, sql, params); ResultSet r = s.executeQuery()) {
+            try (PreparedStatement s = Sql.prepare(c, sql, params); ResultSet r = s.executeQuery()) {
                 r.next();
                 return r.getLong(1);
             }
@@ -491,7 +492,7 @@ public final class SqlDataStore implements DataStore {
             RegistrationEntry merged = merge(current, entry, fields);
             Validator.entry(merged);
             String identity = identityHash(merged);
-            if (exists(c, "SELECT 1 FROM registered_entries WHERE identity_hash = ? AND id <> ?", identity, id)) {
+            if (Sql.exists(c, "SELECT 1 FROM registered_entries WHERE identity_hash = ? AND id <> ?", identity, id)) {
                 throw new AlreadyExistsException(DataStoreErrors.ENTRY_DUPLICATE);
             }
             try (PreparedStatement s = c.prepareStatement("UPDATE registered_entries SET spiffe_id = ?,"
@@ -554,7 +555,7 @@ public final class SqlDataStore implements DataStore {
             RegistrationEntry current = loadEntry(c, id, true).orElseThrow(
                     () -> new NotFoundException(DataStoreErrors.quoted(DataStoreErrors.ENTRY_NOT_FOUND, id)));
             // Children go with ON DELETE CASCADE (SQLite enforces it because foreign_keys is on).
-            update(c, "DELETE FROM registered_entries WHERE id = ?", id);
+            Sql.update(c, "DELETE FROM registered_entries WHERE id = ?", id);
             appendEvent(c, ChangeEvent.Kind.ENTRY_DELETED, id, now());
             return current;
         });
@@ -602,21 +603,21 @@ public final class SqlDataStore implements DataStore {
         List<String> ids = new ArrayList<>(rows.keySet());
         for (int from = 0; from < ids.size(); from += IN_CHUNK) {
             List<String> chunk = ids.subList(from, Math.min(ids.size(), from + IN_CHUNK));
-            String in = placeholders(chunk.size());
-            try (PreparedStatement s = prepare(c, "SELECT entry_id, type, value FROM entry_selectors WHERE entry_id IN ("
+            String in = Sql.placeholders(chunk.size());
+            try (PreparedStatement s = Sql.prepare(c, "SELECT entry_id, type, value FROM entry_selectors WHERE entry_id IN ("
                     + in + ")", new ArrayList<>(chunk)); ResultSet r = s.executeQuery()) {
                 while (r.next()) {
                     selectors.computeIfAbsent(r.getString(1), k -> new ArrayList<>())
                             .add(new Selector(r.getString(2), r.getString(3)));
                 }
             }
-            try (PreparedStatement s = prepare(c, "SELECT entry_id, name FROM entry_dns_names WHERE entry_id IN ("
+            try (PreparedStatement s = Sql.prepare(c, "SELECT entry_id, name FROM entry_dns_names WHERE entry_id IN ("
                     + in + ") ORDER BY entry_id, position", new ArrayList<>(chunk)); ResultSet r = s.executeQuery()) {
                 while (r.next()) {
                     dnsNames.computeIfAbsent(r.getString(1), k -> new ArrayList<>()).add(r.getString(2));
                 }
             }
-            try (PreparedStatement s = prepare(c, "SELECT entry_id, trust_domain FROM entry_federates_with"
+            try (PreparedStatement s = Sql.prepare(c, "SELECT entry_id, trust_domain FROM entry_federates_with"
                     + " WHERE entry_id IN (" + in + ")", new ArrayList<>(chunk)); ResultSet r = s.executeQuery()) {
                 while (r.next()) {
                     federates.computeIfAbsent(r.getString(1), k -> new ArrayList<>())
@@ -638,13 +639,13 @@ public final class SqlDataStore implements DataStore {
 
     private static void deleteEntryChildren(Connection c, String id, Set<EntryField> fields) throws SQLException {
         if (fields.contains(EntryField.SELECTORS)) {
-            update(c, "DELETE FROM entry_selectors WHERE entry_id = ?", id);
+            Sql.update(c, "DELETE FROM entry_selectors WHERE entry_id = ?", id);
         }
         if (fields.contains(EntryField.DNS_NAMES)) {
-            update(c, "DELETE FROM entry_dns_names WHERE entry_id = ?", id);
+            Sql.update(c, "DELETE FROM entry_dns_names WHERE entry_id = ?", id);
         }
         if (fields.contains(EntryField.FEDERATES_WITH)) {
-            update(c, "DELETE FROM entry_federates_with WHERE entry_id = ?", id);
+            Sql.update(c, "DELETE FROM entry_federates_with WHERE entry_id = ?", id);
         }
     }
 
@@ -652,11 +653,12 @@ public final class SqlDataStore implements DataStore {
             throws SQLException {
         if (fields.contains(EntryField.SELECTORS) && !entry.selectors().isEmpty()) {
             try (PreparedStatement s = c.prepareStatement(
-                    "INSERT INTO entry_selectors (entry_id, type, value) VALUES (?, ?, ?)")) {
+                    "INSERT INTO entry_selectors (entry_id, selector_hash, type, value) VALUES (?, ?, ?, ?)")) {
                 for (Selector selector : entry.selectors()) {
                     s.setString(1, entry.id());
-                    s.setString(2, selector.type());
-                    s.setString(3, selector.value());
+                    s.setString(2, Sql.selectorHash(selector));
+                    s.setString(3, selector.type());
+                    s.setString(4, selector.value());
                     s.addBatch();
                 }
                 s.executeBatch();
@@ -698,81 +700,12 @@ public final class SqlDataStore implements DataStore {
             params.add(id.toString());
         });
         filter.selectors().ifPresent(match ->
-                where.append(" AND ").append(selectorCondition("entry_selectors", "entry_id", "e.id", match, params)));
+                where.append(" AND ").append(Sql.selectorCondition("entry_selectors", "entry_id", "e.id", match, params)));
         return where.toString();
-    }
-
-    /**
-     * The SQL condition that a record's selector set {@code R} (rows of {@code table} whose {@code keyColumn} equals
-     * {@code outerKey}) relates to the given set {@code G} as the mode says. Every mode first narrows candidates to
-     * records holding at least one selector of {@code G}, through the (type, value) index: an entry never has an
-     * empty set, so no mode can match a record outside it.
-     */
-    private static String selectorCondition(String table, String keyColumn, String outerKey, SelectorMatch match,
-            List<Object> params) {
-        List<Selector> given = match.selectors();
-        String anyOf = anyOf(given);
-        StringBuilder sql = new StringBuilder();
-        sql.append(outerKey).append(" IN (SELECT ").append(keyColumn).append(" FROM ").append(table)
-                .append(" WHERE ").append(anyOf).append(")");
-        addSelectorParams(params, given);
-        switch (match.mode()) {
-            case ANY -> {
-            }
-            case SUPERSET -> {
-                sql.append(" AND (SELECT COUNT(*) FROM ").append(table).append(" s WHERE s.").append(keyColumn)
-                        .append(" = ").append(outerKey).append(" AND (").append(anyOf("s.", given)).append(")) = ?");
-                addSelectorParams(params, given);
-                params.add(given.size());
-            }
-            case SUBSET -> {
-                sql.append(" AND NOT EXISTS (SELECT 1 FROM ").append(table).append(" s WHERE s.").append(keyColumn)
-                        .append(" = ").append(outerKey).append(" AND NOT (").append(anyOf("s.", given)).append("))");
-                addSelectorParams(params, given);
-            }
-            case EXACT -> {
-                sql.append(" AND NOT EXISTS (SELECT 1 FROM ").append(table).append(" s WHERE s.").append(keyColumn)
-                        .append(" = ").append(outerKey).append(" AND NOT (").append(anyOf("s.", given)).append("))");
-                addSelectorParams(params, given);
-                sql.append(" AND (SELECT COUNT(*) FROM ").append(table).append(" s WHERE s.").append(keyColumn)
-                        .append(" = ").append(outerKey).append(") = ?");
-                params.add(given.size());
-            }
-            default -> throw new IllegalStateException("unhandled mode " + match.mode());
-        }
-        return sql.toString();
-    }
-
-    private static String anyOf(List<Selector> given) {
-        return anyOf("", given);
-    }
-
-    private static String anyOf(String prefix, List<Selector> given) {
-        StringBuilder sql = new StringBuilder();
-        for (int i = 0; i < given.size(); i++) {
-            if (i > 0) {
-                sql.append(" OR ");
-            }
-            sql.append('(').append(prefix).append("type = ? AND ").append(prefix).append("value = ?)");
-        }
-        return sql.toString();
-    }
-
-    private static void addSelectorParams(List<Object> params, List<Selector> given) {
-        for (Selector selector : given) {
-            params.add(selector.type());
-            params.add(selector.value());
-        }
     }
 
     /** SHA-256 of (parent ID, SPIFFE ID, sorted selectors), each length-prefixed: the entry's identity for SPIRE. */
     private static String identityHash(RegistrationEntry entry) {
-        MessageDigest digest;
-        try {
-            digest = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required by every Java platform", e);
-        }
         List<String> parts = new ArrayList<>();
         parts.add(entry.parentId().toString());
         parts.add(entry.spiffeId().toString());
@@ -780,13 +713,7 @@ public final class SqlDataStore implements DataStore {
             parts.add(selector.type());
             parts.add(selector.value());
         }
-        for (String part : parts) {
-            byte[] bytes = part.getBytes(StandardCharsets.UTF_8);
-            digest.update(new byte[] {(byte) (bytes.length >>> 24), (byte) (bytes.length >>> 16),
-                (byte) (bytes.length >>> 8), (byte) bytes.length});
-            digest.update(bytes);
-        }
-        return HexFormat.of().formatHex(digest.digest());
+        return Sql.sha256(parts);
     }
 
     /** A random (version 4) UUID from the injected generator. */
@@ -809,7 +736,7 @@ public final class SqlDataStore implements DataStore {
         Validator.node(node);
         String id = node.spiffeId().toString();
         return write("create node", c -> {
-            if (exists(c, "SELECT 1 FROM attested_nodes WHERE spiffe_id = ?", id)) {
+            if (Sql.exists(c, "SELECT 1 FROM attested_nodes WHERE spiffe_id = ?", id)) {
                 throw new AlreadyExistsException(DataStoreErrors.quoted(DataStoreErrors.NODE_EXISTS, id));
             }
             long at = now();
@@ -861,7 +788,7 @@ public final class SqlDataStore implements DataStore {
                 params.add(page.pageSize() + 1);
             }
             List<AttestedNode> nodes = new ArrayList<>();
-            try (PreparedStatement s = prepare(c, sql.toString(), params); ResultSet r = s.executeQuery()) {
+            try (PreparedStatement s = Sql.prepare(c, sql.toString(), params); ResultSet r = s.executeQuery()) {
                 while (r.next()) {
                     nodes.add(nodeRow(r, List.of()));
                 }
@@ -885,7 +812,7 @@ public final class SqlDataStore implements DataStore {
         return read("count nodes", c -> {
             List<Object> params = new ArrayList<>();
             String sql = "SELECT COUNT(*) FROM attested_nodes n WHERE " + nodeWhere(filter, params);
-            try (PreparedStatement s = prepare(c, sql, params); ResultSet r = s.executeQuery()) {
+            try (PreparedStatement s = Sql.prepare(c, sql, params); ResultSet r = s.executeQuery()) {
                 r.next();
                 return r.getLong(1);
             }
@@ -923,13 +850,13 @@ public final class SqlDataStore implements DataStore {
     public AttestedNode setNodeSelectors(SpiffeId spiffeId, List<Selector> selectors) throws DataStoreException {
         Validator.spiffeId("spiffe_id", spiffeId, true);
         Objects.requireNonNull(selectors, "selectors");
-        List<Selector> sorted = List.copyOf(new java.util.TreeSet<>(selectors));
+        List<Selector> sorted = List.copyOf(new TreeSet<>(selectors));
         Validator.selectors("selectors", sorted, false);
         String id = spiffeId.toString();
         return write("set node selectors", c -> {
             requireNode(c, id);
             long at = now();
-            update(c, "DELETE FROM node_selectors WHERE spiffe_id = ?", id);
+            Sql.update(c, "DELETE FROM node_selectors WHERE spiffe_id = ?", id);
             insertNodeSelectors(c, id, sorted);
             try (PreparedStatement s = c.prepareStatement(
                     "UPDATE attested_nodes SET updated_at = ? WHERE spiffe_id = ?")) {
@@ -969,7 +896,7 @@ public final class SqlDataStore implements DataStore {
         String id = spiffeId.toString();
         return write("delete node", c -> {
             AttestedNode current = requireNode(c, id);
-            update(c, "DELETE FROM attested_nodes WHERE spiffe_id = ?", id);
+            Sql.update(c, "DELETE FROM attested_nodes WHERE spiffe_id = ?", id);
             appendEvent(c, ChangeEvent.Kind.NODE_DELETED, id, now());
             return current;
         });
@@ -1018,8 +945,8 @@ public final class SqlDataStore implements DataStore {
             s.setString(column, certificate.get().serialNumber());
             s.setLong(column + 1, certificate.get().notAfter().getEpochSecond());
         } else {
-            s.setNull(column, java.sql.Types.VARCHAR);
-            s.setNull(column + 1, java.sql.Types.BIGINT);
+            s.setNull(column, Types.VARCHAR);
+            s.setNull(column + 1, Types.BIGINT);
         }
     }
 
@@ -1034,8 +961,8 @@ public final class SqlDataStore implements DataStore {
         }
         for (int from = 0; from < ids.size(); from += IN_CHUNK) {
             List<String> chunk = ids.subList(from, Math.min(ids.size(), from + IN_CHUNK));
-            try (PreparedStatement s = prepare(c, "SELECT spiffe_id, type, value FROM node_selectors WHERE spiffe_id"
-                    + " IN (" + placeholders(chunk.size()) + ")", new ArrayList<>(chunk));
+            try (PreparedStatement s = Sql.prepare(c, "SELECT spiffe_id, type, value FROM node_selectors WHERE spiffe_id"
+                    + " IN (" + Sql.placeholders(chunk.size()) + ")", new ArrayList<>(chunk));
                     ResultSet r = s.executeQuery()) {
                 while (r.next()) {
                     selectors.computeIfAbsent(r.getString(1), k -> new ArrayList<>())
@@ -1057,11 +984,12 @@ public final class SqlDataStore implements DataStore {
             return;
         }
         try (PreparedStatement s = c.prepareStatement(
-                "INSERT INTO node_selectors (spiffe_id, type, value) VALUES (?, ?, ?)")) {
+                "INSERT INTO node_selectors (spiffe_id, selector_hash, type, value) VALUES (?, ?, ?, ?)")) {
             for (Selector selector : selectors) {
                 s.setString(1, id);
-                s.setString(2, selector.type());
-                s.setString(3, selector.value());
+                s.setString(2, Sql.selectorHash(selector));
+                s.setString(3, selector.type());
+                s.setString(4, selector.value());
                 s.addBatch();
             }
             s.executeBatch();
@@ -1083,7 +1011,7 @@ public final class SqlDataStore implements DataStore {
             params.add(before.getEpochSecond());
         });
         filter.selectors().ifPresent(match ->
-                where.append(" AND ").append(selectorCondition("node_selectors", "spiffe_id", "n.spiffe_id", match,
+                where.append(" AND ").append(Sql.selectorCondition("node_selectors", "spiffe_id", "n.spiffe_id", match,
                         params)));
         return where.toString();
     }
@@ -1097,7 +1025,7 @@ public final class SqlDataStore implements DataStore {
         Objects.requireNonNull(expiresAt, "expiresAt");
         String hash = tokenHash(token);
         write("create join token", c -> {
-            if (exists(c, "SELECT 1 FROM join_tokens WHERE token_hash = ?", hash)) {
+            if (Sql.exists(c, "SELECT 1 FROM join_tokens WHERE token_hash = ?", hash)) {
                 throw new AlreadyExistsException(DataStoreErrors.JOIN_TOKEN_EXISTS);
             }
             try (PreparedStatement s = c.prepareStatement(
@@ -1133,7 +1061,7 @@ public final class SqlDataStore implements DataStore {
     public int pruneJoinTokens(Instant expiredBefore) throws DataStoreException {
         Objects.requireNonNull(expiredBefore, "expiredBefore");
         return write("prune join tokens",
-                c -> update(c, "DELETE FROM join_tokens WHERE expires_at < ?", expiredBefore.getEpochSecond()));
+                c -> Sql.update(c, "DELETE FROM join_tokens WHERE expires_at < ?", expiredBefore.getEpochSecond()));
     }
 
     /** Tokens are stored as SHA-256 hashes: whoever reads the database cannot attest with a pending token. */
@@ -1214,7 +1142,7 @@ public final class SqlDataStore implements DataStore {
     public void deleteBundle(TrustDomain trustDomain) throws DataStoreException {
         Objects.requireNonNull(trustDomain, "trustDomain");
         write("delete bundle", c -> {
-            if (update(c, "DELETE FROM federated_bundles WHERE trust_domain = ?", trustDomain.name()) == 0) {
+            if (Sql.update(c, "DELETE FROM federated_bundles WHERE trust_domain = ?", trustDomain.name()) == 0) {
                 throw new NotFoundException(DataStoreErrors.quoted(DataStoreErrors.BUNDLE_NOT_FOUND, trustDomain));
             }
             return null;
@@ -1263,7 +1191,7 @@ public final class SqlDataStore implements DataStore {
         return write("put CA journal", c -> {
             long at = now();
             if (expectedVersion == 0) {
-                if (exists(c, "SELECT 1 FROM ca_journals WHERE server_id = ?", serverId)) {
+                if (Sql.exists(c, "SELECT 1 FROM ca_journals WHERE server_id = ?", serverId)) {
                     throw new ConflictException(DataStoreErrors.quoted(DataStoreErrors.JOURNAL_CONFLICT, serverId));
                 }
                 try (PreparedStatement s = c.prepareStatement(
@@ -1342,7 +1270,7 @@ public final class SqlDataStore implements DataStore {
     public int pruneEvents(Instant createdBefore) throws DataStoreException {
         Objects.requireNonNull(createdBefore, "createdBefore");
         return write("prune events",
-                c -> update(c, "DELETE FROM change_events WHERE created_at < ?", createdBefore.getEpochSecond()));
+                c -> Sql.update(c, "DELETE FROM change_events WHERE created_at < ?", createdBefore.getEpochSecond()));
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -1353,46 +1281,6 @@ public final class SqlDataStore implements DataStore {
             return new AlreadyExistsException(message);
         }
         throw e;
-    }
-
-    private static boolean exists(Connection c, String sql, Object... params) throws SQLException {
-        try (PreparedStatement s = prepare(c, sql, List.of(params)); ResultSet r = s.executeQuery()) {
-            return r.next();
-        }
-    }
-
-    private static int update(Connection c, String sql, Object... params) throws SQLException {
-        try (PreparedStatement s = prepare(c, sql, List.of(params))) {
-            return s.executeUpdate();
-        }
-    }
-
-    private static PreparedStatement prepare(Connection c, String sql, Collection<Object> params) throws SQLException {
-        PreparedStatement s = c.prepareStatement(sql);
-        try {
-            int i = 1;
-            for (Object param : params) {
-                if (param instanceof String text) {
-                    s.setString(i++, text);
-                } else if (param instanceof Integer number) {
-                    s.setInt(i++, number);
-                } else if (param instanceof Long number) {
-                    s.setLong(i++, number);
-                } else if (param instanceof Boolean flag) {
-                    s.setBoolean(i++, flag);
-                } else {
-                    throw new IllegalArgumentException("unsupported parameter type " + param.getClass());
-                }
-            }
-            return s;
-        } catch (SQLException | RuntimeException e) {
-            s.close();
-            throw e;
-        }
-    }
-
-    private static String placeholders(int count) {
-        return String.join(", ", java.util.Collections.nCopies(count, "?"));
     }
 
     /**

@@ -381,6 +381,23 @@ abstract class DataStoreContract {
     }
 
     @Test
+    void listEntries_everything_beyondOneBatchOfChildRows() throws Exception {
+        int count = 510;   // more than the 500 IDs the store looks up children for at once
+        for (int i = 0; i < count; i++) {
+            store.createEntry(entry("/bulk/" + i, Selector.parse("unix:uid:" + i), GID)
+                    .dnsNames(List.of("w" + i + ".example.org")).build());
+        }
+        List<RegistrationEntry> all = store.listEntries(EntryFilter.all(), PageRequest.ALL).items();
+        assertEquals(count, all.size());
+        for (RegistrationEntry e : all) {
+            String n = e.spiffeId().path().substring("/bulk/".length());
+            assertEquals(List.of(GID, Selector.parse("unix:uid:" + n)), e.selectors(), e.id());
+            assertEquals(List.of("w" + n + ".example.org"), e.dnsNames());
+        }
+        assertEquals(count, store.countEntries(EntryFilter.all().withSelectors(SelectorMatch.superset(List.of(GID)))));
+    }
+
+    @Test
     void createEntry_malformedOrOversized_isRefusedNamingTheField_andStoresNothing() throws Exception {
         List<Selector> tooMany = IntStream.range(0, Limits.MAX_SELECTORS + 1)
                 .mapToObj(i -> Selector.parse("unix:uid:" + i)).collect(Collectors.toList());
@@ -442,6 +459,32 @@ abstract class DataStoreContract {
         RegistrationEntry created = store.createEntry(entry(path, UID).build());
         assertEquals(longest, store.getEntry(created.id()).orElseThrow().spiffeId());
         assertThrows(IllegalArgumentException.class, () -> id(path + "p"));
+    }
+
+    @Test
+    void longestSelectorValues_areStoredAndMatched() throws Exception {
+        // Random text, so that no database can shrink it by compression below an index's size limit.
+        Selector longest = new Selector("unix", "path:/" + randomText(Selector.MAX_VALUE_LENGTH - 6));
+        Selector longest2 = new Selector("unix", "path:/" + randomText(Selector.MAX_VALUE_LENGTH - 6));
+        assertEquals(Selector.MAX_VALUE_LENGTH, longest.value().length());
+        RegistrationEntry created = store.createEntry(entry("/long", longest, longest2).build());
+        assertEquals(created, store.getEntry(created.id()).orElseThrow());
+        assertEquals(List.of(created), store.listEntries(EntryFilter.all().withSelectors(
+                SelectorMatch.exact(List.of(longest2, longest))), PageRequest.ALL).items());
+        assertEquals(List.of(), store.listEntries(EntryFilter.all().withSelectors(
+                SelectorMatch.exact(List.of(longest))), PageRequest.ALL).items());
+        AttestedNode node = store.createNode(node(AGENT, longest));
+        assertEquals(node, store.getNode(AGENT).orElseThrow());
+        assertEquals(1, store.countNodes(NodeFilter.all().withSelectors(SelectorMatch.subset(List.of(longest, UID)))));
+    }
+
+    String randomText(int length) {
+        String alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        StringBuilder out = new StringBuilder(length);
+        for (int i = 0; i < length; i++) {
+            out.append(alphabet.charAt(random.nextInt(alphabet.length())));
+        }
+        return out.toString();
     }
 
     // ------------------------------------------------------------------------------------------------------------

@@ -57,6 +57,19 @@ class PostgresConnectionTest {
     }
 
     @Test
+    void openFromPluginSettings() throws Exception {
+        SqlDataStoreSettings settings = SqlDataStoreSettings.fromPlugin(new dev.bourne.core.config.PluginConfig(
+                "server.conf", "DataStore", "sql", true, java.util.Map.of("database_type", "postgres",
+                "connection_string", PostgresDataStoreTest.connectionString(database), "max_open_conns", 3.0)))
+                .orElseThrow();
+        try (SqlDataStore store = SqlDataStore.open(settings, clock, random)) {
+            store.createJoinToken("from-settings", clock.instant());
+            assertTrue(store.takeJoinToken("from-settings").isPresent());
+            assertEquals("SqlDataStore[PostgreSQL " + database.jdbcUrl() + "]", store.toString());
+        }
+    }
+
+    @Test
     void wrongPassword_isUnavailable_andTheMessageHoldsNoPassword() {
         String wrong = "not-the-password-" + random.nextInt(1_000_000);
         UnavailableException e = assertThrows(UnavailableException.class, () -> SqlDataStore.openPostgres(

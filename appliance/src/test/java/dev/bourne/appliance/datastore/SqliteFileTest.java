@@ -10,9 +10,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -42,6 +46,19 @@ class SqliteFileTest {
                 return r.getString(1);
             }
         });
+    }
+
+    @Test
+    void openFromPluginSettings() throws Exception {
+        Path file = dir.resolve("from-config").resolve(SqlDataStore.SQLITE_FILE_NAME);
+        SqlDataStoreSettings settings = SqlDataStoreSettings.fromPlugin(new dev.bourne.core.config.PluginConfig(
+                "server.conf", "DataStore", "sql", true,
+                java.util.Map.of("database_type", "sqlite3", "connection_string", file.toString()))).orElseThrow();
+        try (SqlDataStore store = SqlDataStore.open(settings, clock, random)) {
+            store.createJoinToken("t", Instant.now());
+            assertTrue(store.toString().contains(file.toString()));
+        }
+        assertTrue(Files.isRegularFile(file));
     }
 
     @Test
@@ -106,6 +123,29 @@ class SqliteFileTest {
         }
         try (SqlDataStore store = open(file)) {
             assertEquals(Optional.empty(), store.takeJoinToken("join-me"), "a taken token stays taken");
+        }
+    }
+
+    @Test
+    void writeLockHeldByAnotherProcess_failsUnavailableAfterBoundedRetries_whileReadsGoOn() throws Exception {
+        Path file = dir.resolve(SqlDataStore.SQLITE_FILE_NAME);
+        try (SqlDataStore store = SqlDataStore.openSqlite(file, clock, random, Duration.ofMillis(50))) {
+            store.createJoinToken("first", Instant.now());
+            try (Connection other = DriverManager.getConnection("jdbc:sqlite:" + file);
+                    Statement s = other.createStatement()) {
+                s.execute("BEGIN IMMEDIATE");   // what another server process on the same file would hold
+                try {
+                    UnavailableException e = assertThrows(UnavailableException.class,
+                            () -> store.createJoinToken("second", Instant.now()));
+                    assertEquals(DataStoreErrors.UNAVAILABLE + " (create join token)", e.getMessage());
+                    // WAL: readers are not blocked by a writer.
+                    assertEquals(0, store.countEntries(EntryFilter.all()));
+                } finally {
+                    s.execute("ROLLBACK");
+                }
+            }
+            store.createJoinToken("second", Instant.now());
+            assertTrue(store.takeJoinToken("second").isPresent());
         }
     }
 

@@ -3,6 +3,7 @@ package dev.bourne.appliance.datastore.internal;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -26,8 +27,13 @@ public final class PostgresConnectionString {
     public static final String UNTERMINATED_QUOTE = "has an unterminated quoted value";
     public static final String MISSING_DATABASE = "names no database (dbname)";
     public static final String BAD_PORT = "has a port that is not a number from 1 to 65535";
+    public static final String UNIX_SOCKET =
+            "names a Unix socket directory as host; the JDBC driver connects over TCP only (use host=127.0.0.1)";
     public static final String BAD_SSLMODE =
             "has an sslmode other than disable, allow, prefer, require, verify-ca, verify-full";
+
+    private static final List<String> SSL_MODES =
+            List.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full");
 
     /** Accepted parameter names (libpq and pgjdbc spellings) and the pgjdbc property each one sets. */
     static final Map<String, String> PARAMETERS = Map.ofEntries(
@@ -209,6 +215,9 @@ public final class PostgresConnectionString {
             if (hostList[h].isEmpty()) {
                 throw new IllegalArgumentException(MALFORMED);
             }
+            if (hostList[h].startsWith("/")) {
+                throw new IllegalArgumentException(UNIX_SOCKET);
+            }
             if (h > 0) {
                 hosts.append(',');
             }
@@ -235,8 +244,7 @@ public final class PostgresConnectionString {
             properties.setProperty(property, param.getValue());
         }
         String sslmode = properties.getProperty("sslmode");
-        if (sslmode != null && !java.util.List.of("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
-                .contains(sslmode)) {
+        if (sslmode != null && !SSL_MODES.contains(sslmode)) {
             throw new IllegalArgumentException(BAD_SSLMODE);
         }
         String url = "jdbc:postgresql://" + hosts + "/" + encodePath(database);

@@ -64,6 +64,7 @@ class PostgresConnectionStringTest {
             + " \"socketFactory\"",
         "jdbc:postgresql://h/d?loggerFile=/tmp/x|" + PostgresConnectionString.UNKNOWN_PARAMETER + " \"loggerFile\"",
         "dbname=d sslfactory=x|" + PostgresConnectionString.UNKNOWN_PARAMETER + " \"sslfactory\"",
+        "host=/var/run/postgresql dbname=d|" + PostgresConnectionString.UNIX_SOCKET,
     })
     void parse_malformed_isRefused_withoutQuotingValues(String text, String message) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -19,13 +19,16 @@ CREATE UNIQUE INDEX registered_entries_identity ON registered_entries (identity_
 CREATE INDEX registered_entries_parent_id ON registered_entries (parent_id);
 CREATE INDEX registered_entries_spiffe_id ON registered_entries (spiffe_id);
 
+-- Selectors are keyed and matched by selector_hash, the SHA-256 of (type, value): a value may be longer than an
+-- index entry may be (PostgreSQL's btree limit is 2704 bytes, a selector value up to 4200 characters).
 CREATE TABLE entry_selectors (
-    entry_id TEXT NOT NULL REFERENCES registered_entries (id) ON DELETE CASCADE,
-    type     TEXT NOT NULL,
-    value    TEXT NOT NULL,
-    PRIMARY KEY (entry_id, type, value)
+    entry_id      TEXT NOT NULL REFERENCES registered_entries (id) ON DELETE CASCADE,
+    selector_hash TEXT NOT NULL,
+    type          TEXT NOT NULL,
+    value         TEXT NOT NULL,
+    PRIMARY KEY (entry_id, selector_hash)
 );
-CREATE INDEX entry_selectors_type_value ON entry_selectors (type, value);
+CREATE INDEX entry_selectors_hash ON entry_selectors (selector_hash);
 
 CREATE TABLE entry_dns_names (
     entry_id TEXT    NOT NULL REFERENCES registered_entries (id) ON DELETE CASCADE,
@@ -54,12 +57,13 @@ CREATE TABLE attested_nodes (
 );
 
 CREATE TABLE node_selectors (
-    spiffe_id TEXT NOT NULL REFERENCES attested_nodes (spiffe_id) ON DELETE CASCADE,
-    type      TEXT NOT NULL,
-    value     TEXT NOT NULL,
-    PRIMARY KEY (spiffe_id, type, value)
+    spiffe_id     TEXT NOT NULL REFERENCES attested_nodes (spiffe_id) ON DELETE CASCADE,
+    selector_hash TEXT NOT NULL,
+    type          TEXT NOT NULL,
+    value         TEXT NOT NULL,
+    PRIMARY KEY (spiffe_id, selector_hash)
 );
-CREATE INDEX node_selectors_type_value ON node_selectors (type, value);
+CREATE INDEX node_selectors_hash ON node_selectors (selector_hash);
 
 -- Only the SHA-256 of a token is stored: a copy of the database gives no usable token.
 CREATE TABLE join_tokens (
