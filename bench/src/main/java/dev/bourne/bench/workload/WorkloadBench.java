@@ -26,7 +26,7 @@ import java.util.stream.Stream;
 public final class WorkloadBench {
     static final String USAGE = """
             usage: bench/run --suite workload [--quick] [--clients 1,64] [--rounds 6] [--streams 1000]
-                             [--streams-per-connection 1] [--rotations 30] [--out FILE]
+                             [--streams-per-connection 1] [--rotations 100] [--out FILE]
               --quick                   fewer rounds, samples and rotations (a smoke run; numbers are noisier)
               --clients                 comma-separated concurrent client counts, each 1..256 (default 1,64);
                                         every client has its own connection and thread
@@ -36,7 +36,7 @@ public final class WorkloadBench {
               --streams                 open FetchX509SVID streams a rotation must reach, 1..5000 (default 1000)
               --streams-per-connection  streams multiplexed on one connection, 1..1000 (default 1: one connection
                                         per stream, as SPIFFE clients usually hold)
-              --rotations               timed rotations, 1..1000 (default 30; 10 with --quick)
+              --rotations               timed rotations, 1..1000 (default 100; 20 with --quick)
               --out                     also write the result tables (Markdown) to FILE""";
 
     private WorkloadBench() {
@@ -113,8 +113,11 @@ public final class WorkloadBench {
                 for (int round = 0; round < arguments.rounds; round++) {
                     for (Kind kind : Kind.values()) {
                         log("%d client(s), round %d of %d: %s", clients, round + 1, arguments.rounds, kind.label);
-                        kinds.computeIfAbsent(kind, k -> new ArrayList<>()).add(LatencyRun.measure(clients,
-                                probes.get(kind), round == 0 ? firstWarmup : warmup, count, limit));
+                        Latencies measured = LatencyRun.measure(clients, probes.get(kind),
+                                round == 0 ? firstWarmup : warmup, count, limit);
+                        log("  %,d samples, p50 %.1f µs, p99 %.1f µs", measured.count(),
+                                micros(measured.percentile(50)), micros(measured.percentile(99)));
+                        kinds.computeIfAbsent(kind, k -> new ArrayList<>()).add(measured);
                         transport.closeChannels();
                     }
                 }
@@ -255,7 +258,7 @@ public final class WorkloadBench {
                 parsed.rounds = parsed.quick ? 3 : 6;
             }
             if (parsed.rotations < 0) {
-                parsed.rotations = parsed.quick ? 10 : 30;
+                parsed.rotations = parsed.quick ? 20 : 100;
             }
             return parsed;
         }
