@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Times one kind of operation with {@code clients} concurrent clients, each on its own thread and connection: every
@@ -29,7 +30,7 @@ final class LatencyRun {
             Duration limit) throws Exception {
         CountDownLatch ready = new CountDownLatch(clients);
         CountDownLatch go = new CountDownLatch(1);
-        long[] deadline = new long[1];
+        AtomicLong deadline = new AtomicLong();
         ExecutorService threads = Executors.newFixedThreadPool(clients);
         try {
             List<Future<long[]>> results = new ArrayList<>();
@@ -44,10 +45,7 @@ final class LatencyRun {
                         ready.countDown();
                         counted = true;
                         go.await();
-                        long end;
-                        synchronized (deadline) {
-                            end = deadline[0];
-                        }
+                        long end = deadline.get();
                         long[] samples = new long[countPerClient];
                         int n = 0;
                         while (n < countPerClient && System.nanoTime() - end < 0) {
@@ -64,9 +62,7 @@ final class LatencyRun {
             if (!ready.await(limit.toSeconds() + 120, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("clients did not finish warming up in time");
             }
-            synchronized (deadline) {
-                deadline[0] = System.nanoTime() + limit.toNanos();
-            }
+            deadline.set(System.nanoTime() + limit.toNanos());
             go.countDown();
             List<long[]> all = new ArrayList<>();
             int total = 0;

@@ -12,6 +12,7 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.security.cert.CertificateEncodingException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -103,7 +104,7 @@ final class RotationRun {
         }
         failIfBroken();
         long[] times = rotation.times.clone();
-        java.util.Arrays.sort(times);
+        Arrays.sort(times);
         return new Result(times[times.length - 1] - start, times[(times.length - 1) / 2] - start, returned - start);
     }
 

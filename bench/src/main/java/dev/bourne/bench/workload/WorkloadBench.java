@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.ToLongFunction;
 import java.util.stream.Stream;
 
 /**
@@ -84,7 +85,7 @@ public final class WorkloadBench {
         }
     }
 
-    private static String run(Arguments arguments, Path dir) throws Exception {
+    static String run(Arguments arguments, Path dir) throws Exception {
         String loadBefore = loadAverage();
         CpuMeter meter = new CpuMeter(Path.of("/proc"));
         Map<Integer, String> cpu = new LinkedHashMap<>();
@@ -192,7 +193,7 @@ public final class WorkloadBench {
     }
 
     private static void rotationRow(StringBuilder out, String name, List<RotationRun.Result> rotations,
-            java.util.function.ToLongFunction<RotationRun.Result> span, Latencies bareOne) {
+            ToLongFunction<RotationRun.Result> span, Latencies bareOne) {
         Latencies l = new Latencies(rotations.stream().mapToLong(span).toArray());
         String ratio = bareOne == null ? "n/a"
                 : String.format(Locale.ROOT, "%,.0f", (double) l.percentile(50) / bareOne.percentile(50));
@@ -227,6 +228,12 @@ public final class WorkloadBench {
 
     /** Command-line arguments, each checked, with the error naming the argument. */
     static final class Arguments {
+        static final String NEEDS_VALUE = " needs a value";
+        static final String UNKNOWN = "unknown argument ";
+        static final String NOT_A_NUMBER = " takes a number ";
+        static final String OUT_OF_RANGE = ": must be ";
+        static final String TOO_FEW_DESCRIPTORS = "file descriptors, the soft limit is ";
+
         final List<Integer> clients = new ArrayList<>();
         boolean quick;
         int streams = 1000;
@@ -248,7 +255,7 @@ public final class WorkloadBench {
                     case "--rotations" -> parsed.rotations = count(arg, value(args, ++i, arg), 1, 1000);
                     case "--rounds" -> parsed.rounds = count(arg, value(args, ++i, arg), 1, 100);
                     case "--out" -> parsed.out = Path.of(value(args, ++i, arg));
-                    default -> throw new IllegalArgumentException("unknown argument '" + printable(arg) + "'");
+                    default -> throw new IllegalArgumentException(UNKNOWN + "'" + printable(arg) + "'");
                 }
             }
             if (parsed.clients.isEmpty()) {
@@ -276,8 +283,8 @@ public final class WorkloadBench {
             long needed = 2L * Math.max(connections(), 2 * maxClients) + 256;
             long soft = softDescriptorLimit(limits);
             if (soft >= 0 && soft < needed) {
-                throw new IllegalArgumentException("this run needs about " + needed + " file descriptors, the soft"
-                        + " limit is " + soft + ": raise it (ulimit -n) or pass --streams-per-connection");
+                throw new IllegalArgumentException("this run needs about " + needed + " " + TOO_FEW_DESCRIPTORS + soft
+                        + ": raise it (ulimit -n) or pass --streams-per-connection");
             }
         }
 
@@ -297,7 +304,7 @@ public final class WorkloadBench {
 
         private static String value(String[] args, int i, String flag) {
             if (i >= args.length || args[i].startsWith("--")) {
-                throw new IllegalArgumentException(flag + " needs a value");
+                throw new IllegalArgumentException(flag + NEEDS_VALUE);
             }
             return args[i];
         }
@@ -315,11 +322,11 @@ public final class WorkloadBench {
             try {
                 count = Integer.parseInt(text.strip());
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(flag + " takes a number " + min + ".." + max + ", got '"
+                throw new IllegalArgumentException(flag + NOT_A_NUMBER + min + ".." + max + ", got '"
                         + printable(text) + "'");
             }
             if (count < min || count > max) {
-                throw new IllegalArgumentException(flag + ": must be " + min + ".." + max + ", got " + count);
+                throw new IllegalArgumentException(flag + OUT_OF_RANGE + min + ".." + max + ", got " + count);
             }
             return count;
         }
