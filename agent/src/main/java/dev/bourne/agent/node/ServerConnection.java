@@ -23,13 +23,13 @@ public final class ServerConnection implements AutoCloseable {
     public static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
 
     private final ManagedChannel channel;
+    private final SslContext ssl;
     private final ServerTrust trust;
     private final AgentKeys keys;
 
     public ServerConnection(String host, int port, ServerTrust trust, AgentKeys keys) {
         this.trust = Objects.requireNonNull(trust, "trust");
         this.keys = Objects.requireNonNull(keys, "keys");
-        SslContext ssl;
         try {
             // TLS 1.3 only (ARCHITECTURE.md section 4); JDK provider, so our trust and key managers are used as is.
             ssl = GrpcSslContexts.configure(SslContextBuilder.forClient(), SslProvider.JDK)
@@ -64,6 +64,17 @@ public final class ServerConnection implements AutoCloseable {
      * learning a new bundle.
      */
     public void reconnect() {
+        // A resumed TLS session keeps the identity of the handshake that created it: a session from before
+        // attestation carries no client certificate, one from before renewal the old SVID. Forget them all.
+        javax.net.ssl.SSLSessionContext sessions = ssl.sessionContext();
+        if (sessions != null) {
+            for (var ids = sessions.getIds(); ids.hasMoreElements(); ) {
+                javax.net.ssl.SSLSession session = sessions.getSession(ids.nextElement());
+                if (session != null) {
+                    session.invalidate();
+                }
+            }
+        }
         channel.enterIdle();
     }
 

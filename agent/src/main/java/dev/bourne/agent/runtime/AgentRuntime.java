@@ -92,6 +92,8 @@ public final class AgentRuntime implements AutoCloseable {
     private final AtomicReference<AgentStatus> status =
             new AtomicReference<>(new AgentStatus(false, false, Optional.empty(), STARTING));
 
+    private final java.util.concurrent.CopyOnWriteArrayList<java.util.function.Consumer<AgentStatus>> listeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
     private int failures;
     private boolean attestationSpent;
 
@@ -195,6 +197,11 @@ public final class AgentRuntime implements AutoCloseable {
         return status.get();
     }
 
+    /** Calls {@code listener} with the status after every round of server work, on the sync thread. */
+    public void onStatus(java.util.function.Consumer<AgentStatus> listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
     /** The identity cache the Workload API reads. */
     public IdentityCache cache() {
         return cache;
@@ -238,6 +245,14 @@ public final class AgentRuntime implements AutoCloseable {
             next = backoff.delay(failures);
         }
         pruneExpired();
+        AgentStatus after = status.get();
+        for (java.util.function.Consumer<AgentStatus> listener : listeners) {
+            try {
+                listener.accept(after);
+            } catch (RuntimeException e) {
+                LOG.warn("status listener failed", e);
+            }
+        }
         if (!executor.isShutdown()) {
             try {
                 executor.schedule(this::round, next.toMillis(), TimeUnit.MILLISECONDS);
