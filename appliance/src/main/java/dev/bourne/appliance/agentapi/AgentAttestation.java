@@ -86,7 +86,7 @@ public final class AgentAttestation {
                 dataStore.createNode(AttestedNode.attested(identity.agentId(), identity.attestor(), certificate,
                         identity.canReattest(), identity.selectors()));
             }
-            audit.attested(identity.attestor(), identity.agentId(), identity.selectors(), identity.evidence(),
+            audit.attested(identity.attestor(), identity.loggableAgentId(), identity.selectors(), identity.evidence(),
                     certificate.serialNumber());
             metrics.attestation(attestor, "success");
             metrics.svidIssued(ServerMetrics.SvidKind.AGENT);

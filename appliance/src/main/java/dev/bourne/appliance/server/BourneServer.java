@@ -256,8 +256,8 @@ public final class BourneServer implements AutoCloseable {
         } catch (Exception e) {
             throw new ServerStartException("server SVID: " + e.getMessage(), e);
         }
-        AuditLog audit = new AuditLog(settings.auditLogEnabled());
         NodeAttestors attestors = new NodeAttestors(settings.trustDomain(), nodeAttestors());
+        AuditLog audit = new AuditLog(settings.auditLogEnabled(), attestors::loggable);
         AgentAttestation attestation = new AgentAttestation(attestors, dataStore, started, x509Issuer,
                 settings.agentTtl(), audit, metrics);
         EntrySvids svids = new EntrySvids(dataStore, new AuthorizedEntries(dataStore, settings.trustDomain()),
