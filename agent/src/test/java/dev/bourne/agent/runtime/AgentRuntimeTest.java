@@ -211,6 +211,33 @@ class AgentRuntimeTest {
     }
 
     @Test
+    void healthListener_liveAlways_readyOnceAttestedAndSynced() throws Exception {
+        AgentSettings s = settings("memory");
+        AgentSettings withHealth = new AgentSettings(s.dataDir(), s.logLevel(), s.logFormat(), s.serverAddress(),
+                s.serverPort(), s.socketPath(), s.trustBundlePath(), s.trustBundleUrl(), s.insecureBootstrap(),
+                s.trustDomain(), s.joinToken(), s.workloadX509SvidKeyType(), s.adminSocketPath(),
+                new dev.bourne.core.config.HealthCheckSettings(true, "127.0.0.1", 0, "/live", "/ready"),
+                s.prometheus(), s.plugins());
+        agent = AgentRuntime.start(withHealth, Optional.empty(), Clock.systemUTC(), new SecureRandom(), SYNC);
+        int port = agent.healthPort().orElseThrow();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.util.function.Function<String, java.net.http.HttpResponse<String>> get = path -> {
+            try {
+                return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
+                        + path)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            } catch (java.io.IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        awaitStatus(agent, s2 -> s2.reason().equals(AgentRuntime.NO_JOIN_TOKEN));
+
+        assertEquals(200, get.apply("/live").statusCode());
+        java.net.http.HttpResponse<String> notReady = get.apply("/ready");
+        assertEquals(503, notReady.statusCode());
+        assertEquals("not ready: " + AgentRuntime.NO_JOIN_TOKEN + "\n", notReady.body());
+    }
+
+    @Test
     void noToken_notReadyWithTheReason() throws Exception {
         agent = startAgent("memory", Optional.empty());
         AgentStatus status = awaitStatus(agent, s -> !s.reason().equals(AgentRuntime.STARTING));
