@@ -212,6 +212,11 @@ public final class AgentRuntime implements AutoCloseable {
         return keys.current().map(AgentSvid::spiffeId);
     }
 
+    /** The agent SVID in use, once attested (its key stays inside; {@code toString} shows no secret). */
+    public Optional<AgentSvid> agentSvid() {
+        return keys.current();
+    }
+
     /** The port of the health listener, if enabled (for tests binding port 0). */
     public Optional<Integer> healthPort() {
         return Optional.ofNullable(health).map(HealthListener::port);

@@ -75,6 +75,10 @@ class AgentWithBourneServerTest {
     }
 
     private ServerSettings serverSettings(int agentPort) throws Exception {
+        return serverSettings(agentPort, "");
+    }
+
+    private ServerSettings serverSettings(int agentPort, String extra) throws Exception {
         Path file = dir.resolve("server.conf");
         Files.writeString(file, """
                 server {
@@ -83,6 +87,7 @@ class AgentWithBourneServerTest {
                     socket_path = "%s"
                     trust_domain = "example.org"
                     data_dir = "%s"
+                    %s
                 }
                 plugins {
                     NodeAttestor "join_token" {
@@ -100,7 +105,7 @@ class AgentWithBourneServerTest {
                         }
                     }
                 }
-                """.formatted(dir.resolve("server/private/api.sock"), dir.resolve("server/data"),
+                """.formatted(dir.resolve("server/private/api.sock"), dir.resolve("server/data"), extra,
                 dir.resolve("server/data/datastore.sqlite3"), dir.resolve("server/data/keys")));
         ServerSettings s = ServerSettings.load(file).orElseThrow();
         return new ServerSettings(s.bindAddress(), agentPort, s.socketPath(), s.trustDomain(), s.dataDir(),
@@ -209,6 +214,24 @@ class AgentWithBourneServerTest {
             assertEquals(WORKLOAD, validated.getSpiffeId().toString());
             assertEquals(WORKLOAD, client.validateJwtSvid(jwt.getToken(), "payments").getSpiffeId().toString());
         }
+    }
+
+    @Test
+    void agentSvid_renewedAtHalfLife_andTheServerAcceptsTheNewOne() throws Exception {
+        server.close();
+        server = BourneServer.start(serverSettings(port, "agent_ttl = \"20s\""), Clock.systemUTC());
+        joinAndRegister();
+        awaitIdentity(WorkloadIdentity::hasIdentity);
+        var first = agent.agentSvid().orElseThrow();
+
+        // The round that renews also syncs with the new certificate: ready with no reason only if the server
+        // accepted it (it retires the old SVID once the new one is used).
+        AgentStatus after = awaitStatus(s -> agent.agentSvid().orElseThrow().notAfter().isAfter(first.notAfter())
+                && s.ready() && s.reason().isEmpty() && s.lastSync().orElseThrow().isAfter(first.renewAt()));
+
+        assertTrue(after.attested());
+        assertEquals(first.spiffeId(), agent.agentSvid().orElseThrow().spiffeId());
+        assertTrue(!agent.agentSvid().orElseThrow().leaf().getSerialNumber().equals(first.leaf().getSerialNumber()));
     }
 
     @Test
