@@ -82,7 +82,7 @@ public final class EntrySynchronizer {
         for (String unusable : changes.unusable()) {
             LOG.warn("ignoring entry {}", unusable);
             failures.add(unusable);
-            entries.remove(unusable.substring(0, Math.max(0, unusable.indexOf(':'))));
+            entries.remove(unusable.substring(0, Math.max(0, unusable.indexOf(": "))));
         }
         for (String removed : changes.removed()) {
             entries.remove(removed);
