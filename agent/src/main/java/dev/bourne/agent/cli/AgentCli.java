@@ -62,6 +62,7 @@ public final class AgentCli implements Callable<Integer> {
     public static final String TIMEOUT_NOT_POSITIVE = "-timeout must be a positive duration such as 5s, 1m or 1h";
     public static final String AUDIENCE_REQUIRED = "-audience is required";
     public static final String SVID_REQUIRED = "-svid is required";
+    public static final String NO_SOCKET = "no Workload API socket at ";
     public static final String NOT_READY = "the agent is not ready (it has not attested or synced yet)";
     public static final String NO_IDENTITY = "the agent has no identity for this process; register an entry "
             + "whose selectors match it (for example unix:uid:";
@@ -139,7 +140,11 @@ public final class AgentCli implements Callable<Integer> {
     }
 
     Path socket(Optional<String> flag) throws CliException {
-        return SocketDiscovery.resolve(flag, env, exists);
+        Path socket = SocketDiscovery.resolve(flag, env, exists);
+        if (!exists.test(socket) && !Files.exists(socket)) {
+            throw new CliException(NO_SOCKET + socket + " (is the agent running?)");
+        }
+        return socket;
     }
 
     static Duration parseDuration(String text) {

@@ -12,9 +12,14 @@ import java.util.Set;
 final class EntryProtos {
     static final String NO_SELECTORS = "has no selectors";
     static final String FOREIGN_ID = "names a SPIFFE ID outside the agent's trust domain";
-    static final String NOT_A_WORKLOAD = "is not a workload entry (its parent is the server)";
+    static final String NOT_A_WORKLOAD = "is a node alias (its parent is the server), not a workload entry";
 
     private EntryProtos() {
+    }
+
+    /** Node alias entries are parented to the server: they group agents, no workload ever receives them. */
+    static boolean isNodeAlias(RegistrationEntry message, TrustDomain trustDomain) {
+        return message.getParentId().equals(trustDomain.idString() + "/spire/server");
     }
 
     /**
@@ -29,6 +34,9 @@ final class EntryProtos {
         SpiffeId id = SpiffeId.parse(message.getSpiffeId());
         if (!id.memberOf(trustDomain)) {
             throw new IllegalArgumentException(FOREIGN_ID);
+        }
+        if (isNodeAlias(message, trustDomain)) {
+            throw new IllegalArgumentException(NOT_A_WORKLOAD);
         }
         if (message.getSelectorsCount() == 0) {
             throw new IllegalArgumentException(NO_SELECTORS);

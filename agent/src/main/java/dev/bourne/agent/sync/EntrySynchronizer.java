@@ -46,6 +46,8 @@ public final class EntrySynchronizer {
     private final WorkloadKeyGenerator keys;
     private final Clock clock;
     private final Map<String, SyncedEntry> entries = new LinkedHashMap<>();
+    /** Revisions of entries the server sent that are not served (node aliases, unusable): not asked for again. */
+    private final Map<String, Long> ignored = new LinkedHashMap<>();
     private final Consumer<SpiffeBundle> bundleListener;
 
     /**
@@ -77,19 +79,24 @@ public final class EntrySynchronizer {
         bundleListener.accept(bundle);
         Map<String, Long> known = new LinkedHashMap<>();
         entries.forEach((id, e) -> known.put(id, e.revision()));
+        known.putAll(ignored);
         EntryChanges changes = server.sync(known);
         List<String> failures = new ArrayList<>();
-        for (String unusable : changes.unusable()) {
-            LOG.warn("ignoring entry {}", unusable);
-            failures.add(unusable);
-            entries.remove(unusable.substring(0, Math.max(0, unusable.indexOf(": "))));
+        for (EntryChanges.Ignored entry : changes.ignored()) {
+            if (!entry.expected()) {
+                failures.add("entry " + entry.id() + " " + entry.reason());
+            }
+            entries.remove(entry.id());
+            ignored.put(entry.id(), entry.revision());
         }
         for (String removed : changes.removed()) {
             entries.remove(removed);
+            ignored.remove(removed);
         }
         Map<String, SyncedEntry> changedById = new HashMap<>();
         for (SyncedEntry entry : changes.changed()) {
             entries.put(entry.id(), entry);
+            ignored.remove(entry.id());
             changedById.put(entry.id(), entry);
         }
 
@@ -178,6 +185,7 @@ public final class EntrySynchronizer {
     /** Forgets every entry (after re-attestation as a different agent). */
     public void reset() {
         entries.clear();
+        ignored.clear();
     }
 
     private static boolean stillValid(WorkloadX509Svid svid, Instant now) {

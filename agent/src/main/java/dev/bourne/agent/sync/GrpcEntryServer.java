@@ -52,15 +52,16 @@ public final class GrpcEntryServer implements EntryServer {
             throw ServerConnection.failure("SyncAuthorizedEntries", e);
         }
         List<SyncedEntry> changed = new ArrayList<>();
-        List<String> unusable = new ArrayList<>();
+        List<EntryChanges.Ignored> ignored = new ArrayList<>();
         for (RegistrationEntry entry : response.getChangedList()) {
             try {
                 changed.add(EntryProtos.toSynced(entry, trustDomain));
             } catch (IllegalArgumentException e) {
-                unusable.add(entry.getId() + ": " + e.getMessage());
+                ignored.add(new EntryChanges.Ignored(entry.getId(), entry.getRevisionNumber(), e.getMessage(),
+                        EntryProtos.isNodeAlias(entry, trustDomain)));
             }
         }
-        return new EntryChanges(changed, response.getRemovedIdsList(), unusable);
+        return new EntryChanges(changed, response.getRemovedIdsList(), ignored);
     }
 
     @Override

@@ -92,7 +92,7 @@ class AgentCliFlagsTest {
     void socketNotServed_failsUnavailable() {
         CliRun run = CliRun.run("api", "fetch", "x509", "-socketPath", dir.resolve("none.sock").toString());
         assertEquals(AgentCli.FAILED, run.code());
-        assertTrue(run.err().contains("the Workload API is unavailable"), run.err());
+        assertTrue(run.err().contains(AgentCli.NO_SOCKET + dir.resolve("none.sock")), run.err());
     }
 
     @Test

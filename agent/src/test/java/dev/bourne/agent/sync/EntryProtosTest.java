@@ -2,6 +2,7 @@ package dev.bourne.agent.sync;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bourne.api.v1.RegistrationEntry;
 import dev.bourne.api.v1.Selector;
@@ -42,6 +43,15 @@ class EntryProtosTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> EntryProtos.toSynced(entry().setSpiffeId(id).build(), TD));
         assertEquals(message, e.getMessage());
+    }
+
+    @Test
+    void toSynced_nodeAlias_rejectedAsNotAWorkload() {
+        RegistrationEntry alias = entry().setParentId("spiffe://example.org/spire/server").build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> EntryProtos.toSynced(alias, TD));
+        assertEquals(EntryProtos.NOT_A_WORKLOAD, e.getMessage());
+        assertTrue(EntryProtos.isNodeAlias(alias, TD));
     }
 
     @Test

@@ -188,6 +188,22 @@ class EntrySynchronizerTest {
     }
 
     @Test
+    void nodeAlias_rememberedByRevisionButNeverServedOrMinted() throws Exception {
+        server.put(entry("e1", "web", UID_1000), 1);
+        server.aliases.put("alias", 4L);
+
+        EntrySynchronizer.Report first = sync.syncOnce();
+        EntrySynchronizer.Report second = sync.syncOnce();
+
+        assertEquals(1, first.minted());
+        assertTrue(first.failures().isEmpty(), first.failures().toString());
+        assertEquals(0, second.minted());
+        assertEquals(List.of(0, 2), server.syncCalls);
+        assertEquals(Set.of("e1"), sync.entries().keySet());
+        assertEquals(List.of(1), server.batchSizes);
+    }
+
+    @Test
     void entryIdFor_findsTheEntryGrantingAnId() throws Exception {
         server.put(entry("e1", "web", UID_1000), 1);
         sync.syncOnce();

@@ -28,6 +28,10 @@ final class FakeEntryServer implements EntryServer {
     private final Clock clock;
     private final Map<String, SyncedEntry> entries = new LinkedHashMap<>();
     final List<Integer> batchSizes = new ArrayList<>();
+    /** Node alias entries by id and revision: sent as ignored, never as workload entries. */
+    final Map<String, Long> aliases = new LinkedHashMap<>();
+    /** How many known revisions the agent sent on each sync. */
+    final List<Integer> syncCalls = new ArrayList<>();
     final List<String> jwtCalls = new ArrayList<>();
     Duration svidTtl = Duration.ofHours(1);
     Duration jwtTtl = Duration.ofMinutes(5);
@@ -70,7 +74,16 @@ final class FakeEntryServer implements EntryServer {
             }
         }
         List<String> removed = known.keySet().stream().filter(id -> !entries.containsKey(id)).toList();
-        return new EntryChanges(changed, removed, List.of());
+        List<EntryChanges.Ignored> ignoredOut = new ArrayList<>();
+        for (Map.Entry<String, Long> alias : aliases.entrySet()) {
+            Long revision = known.get(alias.getKey());
+            if (revision == null || !revision.equals(alias.getValue())) {
+                ignoredOut.add(new EntryChanges.Ignored(alias.getKey(), alias.getValue(), "node alias", true));
+            }
+        }
+        removed = removed.stream().filter(id -> !aliases.containsKey(id)).toList();
+        syncCalls.add(known.size());
+        return new EntryChanges(changed, removed, ignoredOut);
     }
 
     @Override
