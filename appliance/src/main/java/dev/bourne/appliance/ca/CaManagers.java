@@ -1,5 +1,6 @@
 package dev.bourne.appliance.ca;
 
+import dev.bourne.appliance.ca.journal.CaJournal;
 import dev.bourne.appliance.ca.journal.FileCaJournal;
 import dev.bourne.appliance.ca.upstream.UpstreamAuthorities;
 import dev.bourne.core.config.ConfigException;
@@ -33,6 +34,12 @@ public final class CaManagers {
     /** As {@link #start(ServerSettings, KeyManager, Clock, SecureRandom)}, with a chosen bundle refresh hint. */
     public static CaManager start(ServerSettings settings, KeyManager keyManager, Duration refreshHint, Clock clock,
             SecureRandom random) throws ConfigException, CaException {
+        return start(settings, keyManager, refreshHint, FileCaJournal.inDataDir(settings.dataDir()), clock, random);
+    }
+
+    /** As {@link #start(ServerSettings, KeyManager, Duration, Clock, SecureRandom)}, with the journal given. */
+    public static CaManager start(ServerSettings settings, KeyManager keyManager, Duration refreshHint,
+            CaJournal journal, Clock clock, SecureRandom random) throws ConfigException, CaException {
         CaOptions options;
         try {
             options = CaOptions.from(settings).withRefreshHint(refreshHint);
@@ -50,8 +57,7 @@ public final class CaManagers {
             }
         }
         try {
-            return CaManager.start(options, keyManager, upstream, FileCaJournal.inDataDir(settings.dataDir()), clock,
-                    random);
+            return CaManager.start(options, keyManager, upstream, journal, clock, random);
         } catch (CaException | RuntimeException e) {
             upstream.ifPresent(UpstreamAuthority::close);
             throw e;

@@ -170,6 +170,26 @@ public final class FileCaJournal implements CaJournal {
         }
     }
 
+    /**
+     * The journal format as bytes (UTF-8 JSON), for journals kept elsewhere than a file (the datastore's per-server
+     * journal blob): one format wherever the journal lives.
+     */
+    public static byte[] encodeContent(JournalContent content) {
+        return encode(content).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Parses journal bytes written by {@link #encodeContent}.
+     *
+     * @throws IllegalArgumentException naming what is wrong when the bytes are not a journal of this format
+     */
+    public static JournalContent decodeContent(byte[] bytes) {
+        if (bytes.length > MAX_BYTES) {
+            throw new IllegalArgumentException(TOO_LARGE);
+        }
+        return decode(bytes);
+    }
+
     static String encode(JournalContent content) {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("version", VERSION);

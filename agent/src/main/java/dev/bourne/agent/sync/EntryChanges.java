@@ -1,0 +1,36 @@
+package dev.bourne.agent.sync;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The answer to one SyncAuthorizedEntries call: entries new to the agent or changed, ids it must drop, and entries it
+ * holds on to by revision without serving them.
+ *
+ * @param changed entries to add or replace
+ * @param removed ids of entries the agent is no longer authorised for
+ * @param ignored entries the server sent that workloads never receive (node aliases, entries the agent cannot use);
+ *        their revisions are remembered so the server does not send them again until they change
+ */
+public record EntryChanges(List<SyncedEntry> changed, List<String> removed, List<Ignored> ignored) {
+    public EntryChanges {
+        changed = List.copyOf(changed);
+        removed = List.copyOf(removed);
+        ignored = List.copyOf(ignored);
+    }
+
+    /**
+     * An entry the agent does not serve.
+     *
+     * @param id the entry id
+     * @param revision its revision
+     * @param reason why, for the log
+     * @param expected true for entries that are never for workloads (node aliases): not worth a warning
+     */
+    public record Ignored(String id, long revision, String reason, boolean expected) {
+        public Ignored {
+            Objects.requireNonNull(id, "id");
+            Objects.requireNonNull(reason, "reason");
+        }
+    }
+}

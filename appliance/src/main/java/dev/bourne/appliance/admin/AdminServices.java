@@ -1,0 +1,48 @@
+package dev.bourne.appliance.admin;
+
+import dev.bourne.appliance.ca.CaManager;
+import dev.bourne.appliance.datastore.DataStore;
+import dev.bourne.core.config.ServerSettings;
+import io.grpc.BindableService;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The server's admin API: the bourne.api.v1 Entry, Agent, Bundle, SVID and LocalAuthority services as the
+ * {@code bourne-server} CLI calls them over the admin Unix socket. The server owns the listener; this class only
+ * builds the services. Only operators who can open the admin socket (mode 0770) reach them, so they carry no
+ * further authorisation of their own.
+ */
+public final class AdminServices {
+
+    private AdminServices() {
+    }
+
+    /**
+     * Builds the admin services over the server's datastore and CA.
+     *
+     * @param dataStore entries, nodes, join tokens and federated bundles
+     * @param ca the local authorities (signs minted SVIDs, answers localauthority calls)
+     * @param settings trust domain, CA lifetime and default SVID lifetimes
+     * @param clock the time for join token expiry and issued SVIDs
+     * @param random the source of join tokens
+     * @return the services to add to the admin server, in no particular order
+     */
+    public static List<BindableService> create(DataStore dataStore, CaManager ca, ServerSettings settings, Clock clock,
+            SecureRandom random) {
+        Objects.requireNonNull(dataStore, "dataStore");
+        Objects.requireNonNull(ca, "ca");
+        Objects.requireNonNull(settings, "settings");
+        Objects.requireNonNull(clock, "clock");
+        Objects.requireNonNull(random, "random");
+        EntryValidator validator = new EntryValidator(settings.trustDomain(), settings.caTtl());
+        return List.of(
+                new EntryAdminService(dataStore, validator),
+                new AgentAdminService(dataStore, validator, clock, random),
+                new BundleAdminService(dataStore, ca, settings.trustDomain()),
+                new SvidAdminService(ca, settings, clock, random),
+                new LocalAuthorityAdminService(ca));
+    }
+}

@@ -1,0 +1,90 @@
+package dev.bourne.appliance.agentapi;
+
+import com.google.protobuf.ByteString;
+import dev.bourne.api.v1.JWTKey;
+import dev.bourne.api.v1.JWTSVID;
+import dev.bourne.api.v1.TrustBundle;
+import dev.bourne.api.v1.X509SVID;
+import dev.bourne.appliance.ca.CaSnapshot;
+import dev.bourne.appliance.ca.IssuedJwtSvid;
+import dev.bourne.appliance.ca.IssuedX509Svid;
+import dev.bourne.appliance.ca.journal.JwtAuthorityRecord;
+import dev.bourne.appliance.datastore.RegistrationEntry;
+import dev.bourne.core.bundle.SpiffeBundle;
+import dev.bourne.core.selector.Selector;
+import dev.bourne.core.spiffeid.TrustDomain;
+import java.security.PublicKey;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.X509Certificate;
+import java.util.Map;
+
+/** Converts the agent API's domain values to their {@code bourne.api.v1} messages; the only place that does. */
+final class AgentApiProtos {
+    private AgentApiProtos() {
+    }
+
+    static X509SVID x509Svid(IssuedX509Svid svid) {
+        X509SVID.Builder builder = X509SVID.newBuilder().setId(svid.spiffeId().toString())
+                .setExpiresAt(svid.notAfter().getEpochSecond());
+        for (byte[] der : svid.chainDer()) {
+            builder.addCertChain(ByteString.copyFrom(der));
+        }
+        return builder.build();
+    }
+
+    static JWTSVID jwtSvid(IssuedJwtSvid svid) {
+        return JWTSVID.newBuilder().setToken(svid.token()).setId(svid.spiffeId().toString())
+                .setExpiresAt(svid.expiresAt().getEpochSecond()).setIssuedAt(svid.issuedAt().getEpochSecond())
+                .build();
+    }
+
+    static dev.bourne.api.v1.RegistrationEntry entry(RegistrationEntry entry) {
+        dev.bourne.api.v1.RegistrationEntry.Builder builder = dev.bourne.api.v1.RegistrationEntry.newBuilder()
+                .setId(entry.id())
+                .setSpiffeId(entry.spiffeId().toString())
+                .setParentId(entry.parentId().toString())
+                .setX509SvidTtl(seconds(entry.x509SvidTtl().getSeconds()))
+                .setJwtSvidTtl(seconds(entry.jwtSvidTtl().getSeconds()))
+                .setAdmin(entry.admin())
+                .setDownstream(entry.downstream())
+                .addAllDnsNames(entry.dnsNames())
+                .setRevisionNumber(entry.revisionNumber())
+                .setStoreSvid(entry.storeSvid())
+                .setHint(entry.hint())
+                .setCreatedAt(entry.createdAt().getEpochSecond());
+        for (Selector selector : entry.selectors()) {
+            builder.addSelectors(dev.bourne.api.v1.Selector.newBuilder().setType(selector.type())
+                    .setValue(selector.value()));
+        }
+        for (TrustDomain domain : entry.federatesWith()) {
+            builder.addFederatesWith(domain.name());
+        }
+        return builder.build();
+    }
+
+    /** The trust domain's bundle with its sequence number, refresh hint and JWT key expiries from the CA. */
+    static TrustBundle bundle(CaSnapshot snapshot) {
+        SpiffeBundle bundle = snapshot.bundle();
+        TrustBundle.Builder builder = TrustBundle.newBuilder().setTrustDomain(bundle.trustDomain().name());
+        for (X509Certificate certificate : bundle.x509Authorities()) {
+            try {
+                builder.addX509Authorities(ByteString.copyFrom(certificate.getEncoded()));
+            } catch (CertificateEncodingException e) {
+                throw new IllegalStateException("a bundle certificate cannot be encoded", e);
+            }
+        }
+        for (Map.Entry<String, PublicKey> key : bundle.jwtAuthorities().entrySet()) {
+            long expiresAt = snapshot.jwtAuthorities().stream().filter(r -> r.keyId().equals(key.getKey()))
+                    .map(JwtAuthorityRecord::notAfter).findFirst().map(i -> i.getEpochSecond()).orElse(0L);
+            builder.addJwtAuthorities(JWTKey.newBuilder().setKeyId(key.getKey())
+                    .setPublicKey(ByteString.copyFrom(key.getValue().getEncoded())).setExpiresAt(expiresAt));
+        }
+        bundle.sequence().ifPresent(builder::setSequenceNumber);
+        bundle.refreshHint().ifPresent(hint -> builder.setRefreshHint(hint.getSeconds()));
+        return builder.build();
+    }
+
+    private static int seconds(long seconds) {
+        return (int) Math.min(Integer.MAX_VALUE, seconds);
+    }
+}

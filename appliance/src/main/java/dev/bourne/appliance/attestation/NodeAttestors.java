@@ -1,0 +1,89 @@
+package dev.bourne.appliance.attestation;
+
+import dev.bourne.core.selector.Selector;
+import dev.bourne.core.spiffeid.SpiffeId;
+import dev.bourne.core.spiffeid.TrustDomain;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The server's node attestor catalog: the enabled attestors by name (zero or more). It runs one, then checks what the
+ * plugin returned: the agent ID must sit in this trust domain under {@code /spire/agent/<plugin name>/}, and every
+ * selector gets the plugin's name as its type, so a plugin can neither impersonate another's agents nor forge its
+ * selectors.
+ */
+public final class NodeAttestors {
+    public static final String PLUGIN_TYPE = "NodeAttestor";
+    /** Built-in attestors this server can run. */
+    public static final Set<String> BUILT_INS = Set.of(JoinTokenAttestor.NAME);
+
+    public static final String TYPE_EMPTY = "attestation data type is empty";
+    public static final String TYPE_UNKNOWN = "node attestor is not enabled on this server";
+    public static final String PLUGIN_BAD_ID = "node attestor returned an agent ID outside its namespace";
+
+    private final TrustDomain trustDomain;
+    private final Map<String, NodeAttestor> byName;
+
+    public NodeAttestors(TrustDomain trustDomain, List<NodeAttestor> attestors) {
+        this.trustDomain = Objects.requireNonNull(trustDomain, "trustDomain");
+        Map<String, NodeAttestor> map = new LinkedHashMap<>();
+        for (NodeAttestor attestor : attestors) {
+            if (map.putIfAbsent(attestor.name(), attestor) != null) {
+                throw new IllegalArgumentException("node attestor " + attestor.name() + " is listed twice");
+            }
+        }
+        this.byName = Map.copyOf(map);
+    }
+
+    /**
+     * An agent ID as logs may show it: the attestor that names IDs under {@code /spire/agent/<name>/} decides (a join
+     * token is shown as a fingerprint); any other ID is shown as it is.
+     */
+    public String loggable(SpiffeId agentId) {
+        List<String> segments = agentId.segments();
+        if (segments.size() >= 4 && agentId.hasPathPrefix("spire", "agent")) {
+            NodeAttestor attestor = byName.get(segments.get(2));
+            if (attestor != null) {
+                return attestor.loggable(agentId);
+            }
+        }
+        return agentId.toString();
+    }
+
+    public Set<String> names() {
+        return byName.keySet();
+    }
+
+    /**
+     * Attests with the attestor named {@code type}.
+     *
+     * @throws AttestationException when the type is unknown, the attestor rejects the evidence, or returns an ID
+     *     outside its namespace
+     */
+    public AttestedIdentity attest(String type, byte[] payload, ChallengeChannel challenges)
+            throws AttestationException {
+        if (type.isEmpty()) {
+            throw new AttestationException(AttestationException.Reason.INVALID_REQUEST, TYPE_EMPTY);
+        }
+        NodeAttestor attestor = byName.get(type);
+        if (attestor == null) {
+            throw new AttestationException(AttestationException.Reason.INVALID_REQUEST, TYPE_UNKNOWN);
+        }
+        NodeAttestation result = attestor.attest(payload, challenges);
+        SpiffeId id = result.agentId();
+        if (!id.memberOf(trustDomain) || !id.hasPathPrefix("spire", "agent", attestor.name())
+                || id.segments().size() < 4) {
+            throw new IllegalStateException(PLUGIN_BAD_ID + ": " + attestor.name());
+        }
+        List<Selector> selectors = new ArrayList<>();
+        for (String value : result.selectorValues()) {
+            selectors.add(new Selector(attestor.name(), value));
+        }
+        return new AttestedIdentity(attestor.name(), id, selectors, result.canReattest(), result.evidence(),
+                attestor.loggable(id));
+    }
+}

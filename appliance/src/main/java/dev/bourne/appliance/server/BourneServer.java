@@ -1,0 +1,433 @@
+package dev.bourne.appliance.server;
+
+import dev.bourne.appliance.agentapi.AgentApiServer;
+import dev.bourne.appliance.agentapi.AgentAttestation;
+import dev.bourne.appliance.agentapi.AgentAuthenticator;
+import dev.bourne.appliance.agentapi.AuditLog;
+import dev.bourne.appliance.agentapi.AuthorizedEntries;
+import dev.bourne.appliance.agentapi.EntrySvids;
+import dev.bourne.appliance.attestation.AttestationException;
+import dev.bourne.appliance.attestation.JoinTokenAttestor;
+import dev.bourne.appliance.attestation.NodeAttestor;
+import dev.bourne.appliance.attestation.NodeAttestors;
+import dev.bourne.appliance.ca.CaManager;
+import dev.bourne.appliance.ca.CaManagers;
+import dev.bourne.appliance.ca.CaOptions;
+import dev.bourne.appliance.ca.CaRotationScheduler;
+import dev.bourne.appliance.ca.JwtSvidIssuer;
+import dev.bourne.appliance.ca.X509SvidIssuer;
+import dev.bourne.appliance.datastore.DataStore;
+import dev.bourne.appliance.datastore.DataStoreException;
+import dev.bourne.appliance.datastore.SqlDataStore;
+import dev.bourne.appliance.datastore.SqlDataStoreSettings;
+import dev.bourne.appliance.health.HealthServer;
+import dev.bourne.appliance.health.ServerMetrics;
+import dev.bourne.core.config.ConfigError;
+import dev.bourne.core.config.ConfigException;
+import dev.bourne.core.config.ConfigReader;
+import dev.bourne.core.config.ConfigResult;
+import dev.bourne.core.config.PluginConfig;
+import dev.bourne.core.config.ServerSettings;
+import dev.bourne.core.keymanager.KeyManager;
+import dev.bourne.core.keymanager.KeyManagerStatus;
+import dev.bourne.keymanager.KeyManagers;
+import io.grpc.health.v1.HealthCheckResponse;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Bourne server process: the composition root that wires validated settings into running components, in order:
+ * datastore, key manager, metrics and health listeners, then the CA (journal in the datastore), the server SVID, the
+ * agent API on TCP and the admin API on its Unix socket.
+ *
+ * <p>When the key manager cannot serve yet (an HSM that is down or unreachable), the server does not fail: it starts,
+ * reports not-ready with the key manager's reason on {@code /ready}, and retries the CA every
+ * {@link #CA_RETRY_INTERVAL}; the agent and admin APIs open once the CA is active. Every other start-up failure is
+ * fatal and closes what was opened.
+ */
+public final class BourneServer implements AutoCloseable {
+    public static final Duration CA_RETRY_INTERVAL = Duration.ofSeconds(5);
+
+    public static final String NOT_BUILT_IN = "node attestor is not available in this server build (built in: %s)";
+    public static final String NOT_READY_DATASTORE = "datastore is not reachable";
+    public static final String NOT_READY_KEY_MANAGER = "key manager %s is %s: %s";
+    public static final String NOT_READY_CA = "the CA has no active X.509 authority";
+    public static final String NOT_READY_STARTING = "the CA is not started yet: %s";
+
+    private static final Logger LOG = LoggerFactory.getLogger(BourneServer.class);
+
+    private final ServerSettings settings;
+    private final Clock clock;
+    private final SecureRandom random;
+    private final AdminServicesFactory adminServices;
+    private final ServerMetrics metrics = new ServerMetrics();
+    private final CountDownLatch terminated = new CountDownLatch(1);
+    private final ScheduledExecutorService retry;
+
+    private DataStore dataStore;
+    private KeyManager keyManager;
+    private HealthServer health;
+    private HealthServer metricsServer;
+    private volatile CaManager ca;
+    private volatile String caProblem = "starting";
+    private CaRotationScheduler rotation;
+    private ServerSvid serverSvid;
+    private volatile AgentApiServer agentApi;
+    private AdminSocketServer adminSocket;
+    private boolean closed;
+
+    private BourneServer(ServerSettings settings, Clock clock, SecureRandom random,
+            AdminServicesFactory adminServices) {
+        this.settings = settings;
+        this.clock = clock;
+        this.random = random;
+        this.adminServices = adminServices;
+        this.retry = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "bourne-server-start");
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    /** Starts a server with a fresh {@link SecureRandom} and no admin services beyond health. */
+    public static BourneServer start(ServerSettings settings, Clock clock) throws ConfigException,
+            ServerStartException {
+        return start(settings, clock, new SecureRandom(), AdminServicesFactory.NONE);
+    }
+
+    /**
+     * Validates the plugin data {@code settings} cannot check (key manager, datastore, node attestors), reporting every
+     * error at once, then starts the server.
+     *
+     * @throws ConfigException listing every configuration error, with key and reason
+     * @throws ServerStartException when a component cannot start (message names which and why)
+     */
+    public static BourneServer start(ServerSettings settings, Clock clock, SecureRandom random,
+            AdminServicesFactory adminServices) throws ConfigException, ServerStartException {
+        SqlDataStoreSettings dataStoreSettings = validate(settings);
+        BourneServer server = new BourneServer(settings, clock, random, adminServices);
+        try {
+            server.open(dataStoreSettings);
+            return server;
+        } catch (ConfigException | ServerStartException | RuntimeException e) {
+            server.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Checks the plugin data of the datastore, key manager and node attestors; returns the datastore settings.
+     *
+     * @throws ConfigException with every error found
+     */
+    public static SqlDataStoreSettings validate(ServerSettings settings) throws ConfigException {
+        List<ConfigError> errors = new ArrayList<>();
+        SqlDataStoreSettings dataStore = null;
+        for (PluginConfig plugin : settings.plugins()) {
+            switch (plugin.type()) {
+                case KeyManagers.PLUGIN_TYPE -> errors.addAll(KeyManagers.validate(plugin, settings.dataDir()));
+                case "DataStore" -> {
+                    ConfigResult<SqlDataStoreSettings> result = SqlDataStoreSettings.fromPlugin(plugin);
+                    errors.addAll(result.errors());
+                    if (result instanceof ConfigResult.Valid<SqlDataStoreSettings> valid) {
+                        dataStore = valid.settings();
+                    }
+                }
+                case NodeAttestors.PLUGIN_TYPE -> {
+                    ConfigReader data = plugin.pluginDataReader();
+                    if (!NodeAttestors.BUILT_INS.contains(plugin.name())) {
+                        errors.add(new ConfigError(plugin.file(), "plugins." + plugin.type() + "." + plugin.name(),
+                                String.format(NOT_BUILT_IN, String.join(", ", NodeAttestors.BUILT_INS))));
+                    } else {
+                        data.rejectUnknownKeys();
+                        errors.addAll(data.errors());
+                    }
+                }
+                default -> {
+                    // UpstreamAuthority: validated by CaManagers.start, which reports ConfigException itself.
+                }
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw new ConfigException(errors);
+        }
+        if (dataStore == null) {
+            throw new ConfigException(List.of(new ConfigError("", "plugins.DataStore", "is required")));
+        }
+        return dataStore;
+    }
+
+    private synchronized void open(SqlDataStoreSettings dataStoreSettings) throws ConfigException,
+            ServerStartException {
+        try {
+            dataStore = SqlDataStore.open(dataStoreSettings, clock, random);
+        } catch (DataStoreException e) {
+            throw new ServerStartException("datastore: " + e.getMessage(), e);
+        }
+        PluginConfig keyManagerPlugin = settings.plugins().stream()
+                .filter(p -> p.type().equals(KeyManagers.PLUGIN_TYPE)).findFirst().orElseThrow();
+        try {
+            keyManager = KeyManagers.open(keyManagerPlugin, settings.dataDir(), random, clock);
+        } catch (ConfigException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new ServerStartException("key manager " + keyManagerPlugin.name() + ": " + e.getMessage(), e);
+        }
+        KeyManager km = keyManager;
+        metrics.keyManagerState(km.name(), () -> km.status().isActive());
+        try {
+            if (settings.healthChecks().listenerEnabled()) {
+                health = HealthServer.health(settings.healthChecks().bindAddress(), settings.healthChecks().bindPort(),
+                        settings.healthChecks().livePath(), settings.healthChecks().readyPath(), this::notReady);
+            }
+            if (settings.prometheus().isPresent()) {
+                metricsServer = HealthServer.metrics(settings.prometheus().get().host(),
+                        settings.prometheus().get().port(), metrics);
+            }
+        } catch (java.io.IOException e) {
+            throw new ServerStartException("health or metrics listener: " + e.getMessage(), e);
+        }
+        String serverId;
+        try {
+            serverId = ServerIds.loadOrCreate(settings.dataDir(), random);
+        } catch (java.io.IOException e) {
+            throw new ServerStartException("server ID: " + e.getMessage(), e);
+        }
+        if (!tryStartCa(serverId)) {
+            LOG.warn("the CA cannot start yet ({}); retrying every {} s while reporting not ready", caProblem,
+                    CA_RETRY_INTERVAL.toSeconds());
+            retry.scheduleWithFixedDelay(() -> retryCa(serverId), CA_RETRY_INTERVAL.toMillis(),
+                    CA_RETRY_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void retryCa(String serverId) {
+        try {
+            if (ca == null && tryStartCa(serverId)) {
+                LOG.info("the CA started after waiting for the key manager");
+                retry.shutdown();
+            }
+        } catch (Exception e) {
+            LOG.error("server start-up failed after the CA became available: {}", e.toString());
+            close();
+        }
+    }
+
+    /**
+     * Starts the CA and what depends on it. Returns false (leaving the reason in {@link #caProblem}) when the key
+     * manager is not active yet, so the caller retries; throws for anything else.
+     */
+    private synchronized boolean tryStartCa(String serverId) throws ConfigException, ServerStartException {
+        if (closed) {
+            return true;
+        }
+        KeyManagerStatus status = keyManager.status();
+        CaManager started;
+        try {
+            started = CaManagers.start(settings, keyManager, CaOptions.DEFAULT_REFRESH_HINT,
+                    new DataStoreCaJournal(dataStore, serverId), clock, random);
+        } catch (dev.bourne.appliance.ca.CaException e) {
+            if (!keyManager.status().isActive() || !status.isActive()) {
+                caProblem = e.getMessage();
+                return false;
+            }
+            throw new ServerStartException("CA: " + e.getMessage(), e);
+        }
+        ca = started;
+        caProblem = "";
+        rotation = CaRotationScheduler.start(started, CaRotationScheduler.DEFAULT_INTERVAL);
+        X509SvidIssuer x509Issuer = new X509SvidIssuer(settings.trustDomain(), clock, random);
+        JwtSvidIssuer jwtIssuer = new JwtSvidIssuer(settings.trustDomain(), clock);
+        try {
+            serverSvid = ServerSvid.start(started, x509Issuer, settings.defaultX509SvidTtl(), clock, random,
+                    metrics);
+        } catch (Exception e) {
+            throw new ServerStartException("server SVID: " + e.getMessage(), e);
+        }
+        NodeAttestors attestors = new NodeAttestors(settings.trustDomain(), nodeAttestors());
+        AuditLog audit = new AuditLog(settings.auditLogEnabled(), attestors::loggable);
+        AgentAttestation attestation = new AgentAttestation(attestors, dataStore, started, x509Issuer,
+                settings.agentTtl(), audit, metrics);
+        EntrySvids svids = new EntrySvids(dataStore, new AuthorizedEntries(dataStore, settings.trustDomain()),
+                started, x509Issuer, jwtIssuer, settings.defaultX509SvidTtl(), settings.defaultJwtSvidTtl(),
+                settings.jwtIssuer(), audit, metrics);
+        AtomicInteger threads = new AtomicInteger();
+        ExecutorService attestationExecutor = Executors.newCachedThreadPool(r -> {
+            Thread thread = new Thread(r, "bourne-attestation-" + threads.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        try {
+            agentApi = AgentApiServer.start(settings.bindAddress(), settings.bindPort(), serverSvid, attestation,
+                    svids, new AgentAuthenticator(started, dataStore, clock), started, metrics, clock,
+                    attestationExecutor);
+        } catch (java.io.IOException e) {
+            attestationExecutor.shutdownNow();
+            throw new ServerStartException("agent API on " + settings.bindAddress() + ":" + settings.bindPort()
+                    + ": " + e.getMessage(), e);
+        }
+        try {
+            adminSocket = AdminSocketServer.start(settings.socketPath(),
+                    adminServices.create(dataStore, started, settings, clock, random));
+            adminSocket.health().setStatus("", HealthCheckResponse.ServingStatus.SERVING);
+        } catch (java.io.IOException e) {
+            throw new ServerStartException("admin socket: " + e.getMessage(), e);
+        }
+        return true;
+    }
+
+    private List<NodeAttestor> nodeAttestors() {
+        List<NodeAttestor> attestors = new ArrayList<>();
+        for (PluginConfig plugin : settings.plugins()) {
+            if (plugin.type().equals(NodeAttestors.PLUGIN_TYPE) && plugin.name().equals(JoinTokenAttestor.NAME)) {
+                DataStore store = dataStore;
+                attestors.add(new JoinTokenAttestor(settings.trustDomain(), token -> {
+                    try {
+                        return store.takeJoinToken(token);
+                    } catch (DataStoreException e) {
+                        throw new AttestationException(AttestationException.Reason.UNAVAILABLE,
+                                "join tokens cannot be read now", e);
+                    }
+                }, clock));
+            }
+        }
+        return attestors;
+    }
+
+    /** What keeps the server from being ready, one line each; empty when ready. */
+    public List<String> notReady() {
+        List<String> problems = new ArrayList<>();
+        try {
+            dataStore.lastEventId();
+        } catch (DataStoreException | RuntimeException e) {
+            problems.add(NOT_READY_DATASTORE);
+        }
+        KeyManagerStatus status = keyManager.status();
+        if (!status.isActive()) {
+            problems.add(String.format(NOT_READY_KEY_MANAGER, keyManager.name(), status.state(), status.reason()));
+        }
+        CaManager current = ca;
+        if (current == null) {
+            problems.add(String.format(NOT_READY_STARTING, caProblem));
+        } else if (!current.activeX509Authority().notAfter().isAfter(clock.instant())) {
+            problems.add(NOT_READY_CA);
+        }
+        return problems;
+    }
+
+    /** The agent API's bound port; empty while the CA has not started. */
+    public Optional<Integer> agentApiPort() {
+        AgentApiServer api = agentApi;
+        return api == null ? Optional.empty() : Optional.of(api.port());
+    }
+
+    /** The health listener's bound port, when enabled. */
+    public Optional<Integer> healthPort() {
+        return Optional.ofNullable(health).map(HealthServer::port);
+    }
+
+    /** The Prometheus listener's bound port, when configured. */
+    public Optional<Integer> metricsPort() {
+        return Optional.ofNullable(metricsServer).map(HealthServer::port);
+    }
+
+    /** The server's datastore (for in-process admin tooling and tests). */
+    public DataStore dataStore() {
+        return dataStore;
+    }
+
+    /** The CA; empty while it waits for the key manager. */
+    public Optional<CaManager> ca() {
+        return Optional.ofNullable(ca);
+    }
+
+    public ServerMetrics metrics() {
+        return metrics;
+    }
+
+    public ServerSettings settings() {
+        return settings;
+    }
+
+    /** Blocks until {@link #close()} completed. */
+    public void awaitTermination() throws InterruptedException {
+        terminated.await();
+    }
+
+    /** Stops every component in reverse order of start; safe to call twice. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        retry.shutdownNow();
+        closeQuietly("admin socket", adminSocket == null ? null : adminSocket::close);
+        closeQuietly("agent API", agentApi == null ? null : agentApi::close);
+        closeQuietly("server SVID", serverSvid == null ? null : serverSvid::close);
+        closeQuietly("CA rotation", rotation == null ? null : rotation::close);
+        closeQuietly("CA", ca == null ? null : ca::close);
+        closeQuietly("metrics listener", metricsServer == null ? null : metricsServer::close);
+        closeQuietly("health listener", health == null ? null : health::close);
+        closeQuietly("key manager", keyManager == null ? null : keyManager::close);
+        closeQuietly("datastore", dataStore == null ? null : dataStore::close);
+        metrics.close();
+        terminated.countDown();
+        LOG.info("server stopped");
+    }
+
+    private interface Closer {
+        void close() throws Exception;
+    }
+
+    private static void closeQuietly(String what, Closer closer) {
+        if (closer == null) {
+            return;
+        }
+        try {
+            closer.close();
+        } catch (Exception e) {
+            LOG.warn("closing the {} failed: {}", what, e.toString());
+        }
+    }
+
+    /**
+     * Runs a server until the JVM is asked to stop (SIGTERM, SIGINT), for {@code bourne-server run}: returns 0 after a
+     * clean shutdown, or 1 after logging why the server could not start (each configuration error on its own line).
+     */
+    public static int runUntilSignal(ServerSettings settings) {
+        BourneServer server;
+        try {
+            server = start(settings, Clock.systemUTC());
+        } catch (ConfigException e) {
+            for (ConfigError error : e.errors()) {
+                LOG.error("configuration error: {}", error);
+            }
+            return 1;
+        } catch (ServerStartException e) {
+            LOG.error("the server could not start: {}", e.getMessage());
+            return 1;
+        }
+        Thread hook = new Thread(server::close, "bourne-server-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            server.awaitTermination();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            server.close();
+        }
+        return 0;
+    }
+}
