@@ -42,6 +42,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -59,6 +61,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class BourneServer implements AutoCloseable {
     public static final Duration CA_RETRY_INTERVAL = Duration.ofSeconds(5);
+    /** Node attestations in progress at once; more are refused with UNAVAILABLE until one ends. */
+    public static final int MAX_CONCURRENT_ATTESTATIONS = 64;
 
     public static final String NOT_BUILT_IN = "node attestor is not available in this server build (built in: %s)";
     public static final String NOT_READY_DATASTORE = "datastore is not reachable";
@@ -233,13 +237,13 @@ public final class BourneServer implements AutoCloseable {
         if (closed) {
             return true;
         }
-        KeyManagerStatus status = keyManager.status();
         CaManager started;
         try {
             started = CaManagers.start(settings, keyManager, CaOptions.DEFAULT_REFRESH_HINT,
                     new DataStoreCaJournal(dataStore, serverId), clock, random);
         } catch (dev.bourne.appliance.ca.CaException e) {
-            if (!keyManager.status().isActive() || !status.isActive()) {
+            // Only a key manager that cannot serve (HSM down) is worth waiting for; any other CA failure is fatal.
+            if (!keyManager.status().isActive()) {
                 caProblem = e.getMessage();
                 return false;
             }
@@ -264,11 +268,14 @@ public final class BourneServer implements AutoCloseable {
                 started, x509Issuer, jwtIssuer, settings.defaultX509SvidTtl(), settings.defaultJwtSvidTtl(),
                 settings.jwtIssuer(), audit, metrics);
         AtomicInteger threads = new AtomicInteger();
-        ExecutorService attestationExecutor = Executors.newCachedThreadPool(r -> {
-            Thread thread = new Thread(r, "bourne-attestation-" + threads.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        });
+        // Bounded: an attestation may wait for challenge answers, and unauthenticated callers must not be able to
+        // make the server start threads without limit. Beyond the bound, AttestAgent answers UNAVAILABLE.
+        ExecutorService attestationExecutor = new ThreadPoolExecutor(0, MAX_CONCURRENT_ATTESTATIONS, 60,
+                TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+                    Thread thread = new Thread(r, "bourne-attestation-" + threads.incrementAndGet());
+                    thread.setDaemon(true);
+                    return thread;
+                });
         try {
             agentApi = AgentApiServer.start(settings.bindAddress(), settings.bindPort(), serverSvid, attestation,
                     svids, new AgentAuthenticator(started, dataStore, clock), started, metrics, clock,
