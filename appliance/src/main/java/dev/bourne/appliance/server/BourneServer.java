@@ -360,6 +360,11 @@ public final class BourneServer implements AutoCloseable {
         return Optional.ofNullable(ca);
     }
 
+    /** The server SVID source; null while the CA has not started. */
+    synchronized ServerSvid serverSvid() {
+        return serverSvid;
+    }
+
     public ServerMetrics metrics() {
         return metrics;
     }
