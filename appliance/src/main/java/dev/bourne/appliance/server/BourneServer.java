@@ -61,6 +61,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class BourneServer implements AutoCloseable {
     public static final Duration CA_RETRY_INTERVAL = Duration.ofSeconds(5);
+    /** How often expired join tokens are deleted. */
+    public static final Duration PRUNE_INTERVAL = Duration.ofHours(1);
     /** Node attestations in progress at once; more are refused with UNAVAILABLE until one ends. */
     public static final int MAX_CONCURRENT_ATTESTATIONS = 64;
 
@@ -79,6 +81,7 @@ public final class BourneServer implements AutoCloseable {
     private final ServerMetrics metrics = new ServerMetrics();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final ScheduledExecutorService retry;
+    private final ScheduledExecutorService maintenance;
 
     private DataStore dataStore;
     private KeyManager keyManager;
@@ -100,6 +103,11 @@ public final class BourneServer implements AutoCloseable {
         this.adminServices = adminServices;
         this.retry = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, "bourne-server-start");
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "bourne-server-maintenance");
             thread.setDaemon(true);
             return thread;
         });
@@ -209,11 +217,25 @@ public final class BourneServer implements AutoCloseable {
         } catch (java.io.IOException e) {
             throw new ServerStartException("server ID: " + e.getMessage(), e);
         }
+        maintenance.scheduleWithFixedDelay(this::pruneJoinTokens, 0, PRUNE_INTERVAL.toMillis(),
+                TimeUnit.MILLISECONDS);
         if (!tryStartCa(serverId)) {
             LOG.warn("the CA cannot start yet ({}); retrying every {} s while reporting not ready", caProblem,
                     CA_RETRY_INTERVAL.toSeconds());
             retry.scheduleWithFixedDelay(() -> retryCa(serverId), CA_RETRY_INTERVAL.toMillis(),
                     CA_RETRY_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Deletes join tokens that expired: they can no longer be used, and nothing else reads them. */
+    private void pruneJoinTokens() {
+        try {
+            int pruned = dataStore.pruneJoinTokens(clock.instant());
+            if (pruned > 0) {
+                LOG.info("deleted {} expired join tokens", pruned);
+            }
+        } catch (DataStoreException | RuntimeException e) {
+            LOG.warn("cannot prune expired join tokens: {}", e.toString());
         }
     }
 
@@ -386,6 +408,7 @@ public final class BourneServer implements AutoCloseable {
         }
         closed = true;
         retry.shutdownNow();
+        maintenance.shutdownNow();
         closeQuietly("admin socket", adminSocket == null ? null : adminSocket::close);
         closeQuietly("agent API", agentApi == null ? null : agentApi::close);
         closeQuietly("server SVID", serverSvid == null ? null : serverSvid::close);
