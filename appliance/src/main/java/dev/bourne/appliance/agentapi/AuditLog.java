@@ -3,25 +3,33 @@ package dev.bourne.appliance.agentapi;
 import dev.bourne.core.selector.Selector;
 import dev.bourne.core.spiffeid.SpiffeId;
 import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The audit log: one line per attestation decision and SVID issuance, on the logger {@value #LOGGER} so operators can
  * route it apart. Lines carry the evidence's log-safe description (a token hash prefix, never a token), the agent ID
- * and selectors. Disabled by {@code audit_log_enabled = false}.
+ * (join-token IDs shown with the token's fingerprint in place of the token) and selectors. Disabled by {@code audit_log_enabled = false}.
  */
 public final class AuditLog {
     public static final String LOGGER = "bourne.audit";
     private static final Logger LOG = LoggerFactory.getLogger(LOGGER);
 
     private final boolean enabled;
+    private final Function<SpiffeId, String> loggable;
 
-    public AuditLog(boolean enabled) {
+    /**
+     * @param loggable how an agent ID appears in the log (join-token IDs as a fingerprint): see
+     *     {@code NodeAttestors.loggable}
+     */
+    public AuditLog(boolean enabled, Function<SpiffeId, String> loggable) {
         this.enabled = enabled;
+        this.loggable = Objects.requireNonNull(loggable, "loggable");
     }
 
-    public void attested(String attestor, SpiffeId agentId, List<Selector> selectors, String evidence,
+    public void attested(String attestor, String agentId, List<Selector> selectors, String evidence,
             String serial) {
         if (enabled) {
             LOG.info("node attestation succeeded: attestor={} agent_id={} selectors={} evidence=[{}] svid_serial={}",
@@ -37,20 +45,21 @@ public final class AuditLog {
 
     public void renewed(SpiffeId agentId, String serial) {
         if (enabled) {
-            LOG.info("agent SVID renewed: agent_id={} svid_serial={}", agentId, serial);
+            LOG.info("agent SVID renewed: agent_id={} svid_serial={}", loggable.apply(agentId), serial);
         }
     }
 
     public void svidIssued(String kind, SpiffeId agentId, String entryId, SpiffeId spiffeId, String detail) {
         if (enabled) {
-            LOG.info("{} SVID issued: agent_id={} entry_id={} spiffe_id={} {}", kind, agentId, entryId, spiffeId,
-                    detail);
+            LOG.info("{} SVID issued: agent_id={} entry_id={} spiffe_id={} {}", kind, loggable.apply(agentId), entryId,
+                    spiffeId, detail);
         }
     }
 
     public void svidRefused(String kind, SpiffeId agentId, String entryId, String reason) {
         if (enabled) {
-            LOG.warn("{} SVID refused: agent_id={} entry_id={} reason={}", kind, agentId, entryId, reason);
+            LOG.warn("{} SVID refused: agent_id={} entry_id={} reason={}", kind, loggable.apply(agentId), entryId,
+                    reason);
         }
     }
 }

@@ -7,15 +7,16 @@ import java.util.Objects;
 
 /**
  * The catalog's result of a successful attestation: the agent ID, its selectors with the type stamped from the
- * attestor's name, the attestor name and the attestation's log-safe evidence.
+ * attestor's name, the attestor name, the attestation's log-safe evidence and the agent ID as logs may show it.
  */
 public record AttestedIdentity(String attestor, SpiffeId agentId, List<Selector> selectors, boolean canReattest,
-        String evidence) {
+        String evidence, String loggableAgentId) {
 
     public AttestedIdentity {
         Objects.requireNonNull(attestor, "attestor");
         Objects.requireNonNull(agentId, "agentId");
         selectors = List.copyOf(selectors);
         Objects.requireNonNull(evidence, "evidence");
+        Objects.requireNonNull(loggableAgentId, "loggableAgentId");
     }
 }

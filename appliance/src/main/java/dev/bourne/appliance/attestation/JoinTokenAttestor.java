@@ -62,6 +62,14 @@ public final class JoinTokenAttestor implements NodeAttestor {
                 "token sha256:" + fingerprint(token));
     }
 
+    /** The agent ID with the token replaced by its fingerprint: logs never show a join token. */
+    @Override
+    public String loggable(SpiffeId agentId) {
+        List<String> segments = agentId.segments();
+        return agentId.trustDomain().idString() + "/spire/agent/" + NAME + "/sha256:"
+                + fingerprint(segments.get(segments.size() - 1));
+    }
+
     /** Checks the token's form before it touches the store, so garbage never reaches a query or an ID. */
     static String checkedToken(byte[] payload) throws AttestationException {
         if (payload.length == 0) {

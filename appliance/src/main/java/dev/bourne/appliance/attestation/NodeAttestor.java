@@ -19,4 +19,12 @@ public interface NodeAttestor {
      * @throws AttestationException when the evidence does not prove an identity; its message is safe to send
      */
     NodeAttestation attest(byte[] payload, ChallengeChannel challenges) throws AttestationException;
+
+    /**
+     * How logs show an agent ID this attestor issued. The default is the ID itself; an attestor whose IDs embed a
+     * secret (a join token) shows a fingerprint instead.
+     */
+    default String loggable(dev.bourne.core.spiffeid.SpiffeId agentId) {
+        return agentId.toString();
+    }
 }

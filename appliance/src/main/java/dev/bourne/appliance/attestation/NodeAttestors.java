@@ -39,6 +39,21 @@ public final class NodeAttestors {
         this.byName = Map.copyOf(map);
     }
 
+    /**
+     * An agent ID as logs may show it: the attestor that names IDs under {@code /spire/agent/<name>/} decides (a join
+     * token is shown as a fingerprint); any other ID is shown as it is.
+     */
+    public String loggable(SpiffeId agentId) {
+        List<String> segments = agentId.segments();
+        if (segments.size() >= 4 && agentId.hasPathPrefix("spire", "agent")) {
+            NodeAttestor attestor = byName.get(segments.get(2));
+            if (attestor != null) {
+                return attestor.loggable(agentId);
+            }
+        }
+        return agentId.toString();
+    }
+
     public Set<String> names() {
         return byName.keySet();
     }
@@ -68,6 +83,7 @@ public final class NodeAttestors {
         for (String value : result.selectorValues()) {
             selectors.add(new Selector(attestor.name(), value));
         }
-        return new AttestedIdentity(attestor.name(), id, selectors, result.canReattest(), result.evidence());
+        return new AttestedIdentity(attestor.name(), id, selectors, result.canReattest(), result.evidence(),
+                attestor.loggable(id));
     }
 }
