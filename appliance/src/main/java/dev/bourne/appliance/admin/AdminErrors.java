@@ -1,9 +1,9 @@
 package dev.bourne.appliance.admin;
 
-import dev.bourne.appliance.ca.CaException;
 import dev.bourne.appliance.ca.LocalAuthorityException;
 import dev.bourne.appliance.ca.SvidIssuanceException;
 import dev.bourne.appliance.datastore.DataStoreException;
+import dev.bourne.core.keymanager.KeyManagerException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -69,9 +69,11 @@ final class AdminErrors {
                     ? new ApiError(Status.Code.INVALID_ARGUMENT, svid.getMessage())
                     : internal(Status.Code.UNAVAILABLE, CA_UNAVAILABLE, e);
         }
-        if (e instanceof CaException) {
-            return internal(Status.Code.INTERNAL, INTERNAL, e);
+        if (e instanceof KeyManagerException) {
+            // The HSM or key store cannot sign now: retryable, and none of its detail is the caller's business.
+            return internal(Status.Code.UNAVAILABLE, CA_UNAVAILABLE, e);
         }
+        // CaException (journal, upstream) and bugs: logged, never echoed.
         return internal(Status.Code.INTERNAL, INTERNAL, e);
     }
 

@@ -10,7 +10,6 @@ import dev.bourne.appliance.ca.journal.JwtAuthorityRecord;
 import dev.bourne.appliance.ca.journal.X509AuthorityRecord;
 import dev.bourne.appliance.datastore.AttestedNode;
 import dev.bourne.appliance.datastore.EntryField;
-import dev.bourne.appliance.datastore.NodeCertificate;
 import dev.bourne.appliance.datastore.RegistrationEntry;
 import dev.bourne.core.bundle.SpiffeBundle;
 import dev.bourne.core.selector.Selector;
@@ -25,7 +24,6 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.X509EncodedKeySpec;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -231,10 +229,6 @@ final class AdminProtos {
         return b.build();
     }
 
-    static Optional<String> serial(Optional<NodeCertificate> certificate) {
-        return certificate.map(NodeCertificate::serialNumber);
-    }
-
     // Bundles
 
     static TrustBundle toProto(SpiffeBundle bundle) {
@@ -333,9 +327,5 @@ final class AdminProtos {
 
     static int seconds(Duration duration) {
         return (int) Math.min(Integer.MAX_VALUE, duration.getSeconds());
-    }
-
-    static long epochSeconds(Instant instant) {
-        return instant.getEpochSecond();
     }
 }

@@ -7,6 +7,7 @@ import dev.bourne.appliance.attestation.NodeAttestors;
 import dev.bourne.appliance.ca.CaManager;
 import dev.bourne.appliance.ca.CertificateRequests;
 import dev.bourne.appliance.ca.IssuedX509Svid;
+import dev.bourne.appliance.ca.SvidIssuanceException;
 import dev.bourne.appliance.ca.X509SvidIssuer;
 import dev.bourne.appliance.datastore.AttestedNode;
 import dev.bourne.appliance.datastore.DataStore;
@@ -95,8 +96,16 @@ public final class AgentAttestation {
             audit.attestationFailed(attestor, e.getMessage());
             metrics.attestation(attestor, e.reason().name().toLowerCase(Locale.ROOT));
             throw e;
+        } catch (ApiException e) {
+            audit.attestationFailed(attestor, e.getMessage());
+            metrics.attestation(attestor, "invalid_request");
+            throw e;
+        } catch (SvidIssuanceException e) {
+            audit.attestationFailed(attestor, e.reason().badRequest() ? e.getMessage() : "server error");
+            metrics.attestation(attestor, e.reason().badRequest() ? "invalid_request" : "error");
+            throw e;
         } catch (Exception e) {
-            audit.attestationFailed(attestor, e instanceof ApiException ? e.getMessage() : "server error");
+            audit.attestationFailed(attestor, "server error");
             metrics.attestation(attestor, "error");
             throw e;
         }

@@ -233,7 +233,7 @@ final class EntryCommands {
             return ServerCli.OK;
         }
         throw new EntryFailedException("failed to " + verb + " (code "
-                + io.grpc.Status.Code.values()[Math.min(status.getCode(), 16)] + "): " + status.getMessage());
+                + io.grpc.Status.fromCodeValue(status.getCode()).getCode() + "): " + status.getMessage());
     }
 
     /** A batch item the server refused; the message is the server's per-item status. */

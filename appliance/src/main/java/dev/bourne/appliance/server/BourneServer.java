@@ -42,6 +42,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -59,6 +61,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class BourneServer implements AutoCloseable {
     public static final Duration CA_RETRY_INTERVAL = Duration.ofSeconds(5);
+    /** How often expired join tokens are deleted. */
+    public static final Duration PRUNE_INTERVAL = Duration.ofHours(1);
+    /** Node attestations in progress at once; more are refused with UNAVAILABLE until one ends. */
+    public static final int MAX_CONCURRENT_ATTESTATIONS = 64;
 
     public static final String NOT_BUILT_IN = "node attestor is not available in this server build (built in: %s)";
     public static final String NOT_READY_DATASTORE = "datastore is not reachable";
@@ -75,6 +81,7 @@ public final class BourneServer implements AutoCloseable {
     private final ServerMetrics metrics = new ServerMetrics();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final ScheduledExecutorService retry;
+    private final ScheduledExecutorService maintenance;
 
     private DataStore dataStore;
     private KeyManager keyManager;
@@ -96,6 +103,11 @@ public final class BourneServer implements AutoCloseable {
         this.adminServices = adminServices;
         this.retry = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, "bourne-server-start");
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "bourne-server-maintenance");
             thread.setDaemon(true);
             return thread;
         });
@@ -205,11 +217,25 @@ public final class BourneServer implements AutoCloseable {
         } catch (java.io.IOException e) {
             throw new ServerStartException("server ID: " + e.getMessage(), e);
         }
+        maintenance.scheduleWithFixedDelay(this::pruneJoinTokens, 0, PRUNE_INTERVAL.toMillis(),
+                TimeUnit.MILLISECONDS);
         if (!tryStartCa(serverId)) {
             LOG.warn("the CA cannot start yet ({}); retrying every {} s while reporting not ready", caProblem,
                     CA_RETRY_INTERVAL.toSeconds());
             retry.scheduleWithFixedDelay(() -> retryCa(serverId), CA_RETRY_INTERVAL.toMillis(),
                     CA_RETRY_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Deletes join tokens that expired: they can no longer be used, and nothing else reads them. */
+    private void pruneJoinTokens() {
+        try {
+            int pruned = dataStore.pruneJoinTokens(clock.instant());
+            if (pruned > 0) {
+                LOG.info("deleted {} expired join tokens", pruned);
+            }
+        } catch (DataStoreException | RuntimeException e) {
+            LOG.warn("cannot prune expired join tokens: {}", e.toString());
         }
     }
 
@@ -233,13 +259,13 @@ public final class BourneServer implements AutoCloseable {
         if (closed) {
             return true;
         }
-        KeyManagerStatus status = keyManager.status();
         CaManager started;
         try {
             started = CaManagers.start(settings, keyManager, CaOptions.DEFAULT_REFRESH_HINT,
                     new DataStoreCaJournal(dataStore, serverId), clock, random);
         } catch (dev.bourne.appliance.ca.CaException e) {
-            if (!keyManager.status().isActive() || !status.isActive()) {
+            // Only a key manager that cannot serve (HSM down) is worth waiting for; any other CA failure is fatal.
+            if (!keyManager.status().isActive()) {
                 caProblem = e.getMessage();
                 return false;
             }
@@ -264,11 +290,14 @@ public final class BourneServer implements AutoCloseable {
                 started, x509Issuer, jwtIssuer, settings.defaultX509SvidTtl(), settings.defaultJwtSvidTtl(),
                 settings.jwtIssuer(), audit, metrics);
         AtomicInteger threads = new AtomicInteger();
-        ExecutorService attestationExecutor = Executors.newCachedThreadPool(r -> {
-            Thread thread = new Thread(r, "bourne-attestation-" + threads.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        });
+        // Bounded: an attestation may wait for challenge answers, and unauthenticated callers must not be able to
+        // make the server start threads without limit. Beyond the bound, AttestAgent answers UNAVAILABLE.
+        ExecutorService attestationExecutor = new ThreadPoolExecutor(0, MAX_CONCURRENT_ATTESTATIONS, 60,
+                TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
+                    Thread thread = new Thread(r, "bourne-attestation-" + threads.incrementAndGet());
+                    thread.setDaemon(true);
+                    return thread;
+                });
         try {
             agentApi = AgentApiServer.start(settings.bindAddress(), settings.bindPort(), serverSvid, attestation,
                     svids, new AgentAuthenticator(started, dataStore, clock), started, metrics, clock,
@@ -353,6 +382,11 @@ public final class BourneServer implements AutoCloseable {
         return Optional.ofNullable(ca);
     }
 
+    /** The server SVID source; null while the CA has not started. */
+    synchronized ServerSvid serverSvid() {
+        return serverSvid;
+    }
+
     public ServerMetrics metrics() {
         return metrics;
     }
@@ -374,6 +408,7 @@ public final class BourneServer implements AutoCloseable {
         }
         closed = true;
         retry.shutdownNow();
+        maintenance.shutdownNow();
         closeQuietly("admin socket", adminSocket == null ? null : adminSocket::close);
         closeQuietly("agent API", agentApi == null ? null : agentApi::close);
         closeQuietly("server SVID", serverSvid == null ? null : serverSvid::close);

@@ -109,7 +109,8 @@ public final class ServerSvid implements Supplier<TlsCredential>, AutoCloseable 
         return generator.generateKeyPair();
     }
 
-    private void renewIfDue() {
+    /** Renews the SVID when half its lifetime has passed on the injected clock (run every {@link #CHECK_INTERVAL}). */
+    void renewIfDue() {
         Current now = current.get();
         Instant half = now.notBefore().plus(Duration.between(now.notBefore(), now.notAfter()).dividedBy(2));
         if (!clock.instant().isBefore(half)) {
@@ -119,8 +120,9 @@ public final class ServerSvid implements Supplier<TlsCredential>, AutoCloseable 
 
     private void onCaChange(CaSnapshot snapshot) {
         if (!snapshot.activeX509().authorityId().equals(current.get().authorityId())) {
-            // Listeners must return quickly: sign on the SVID thread.
-            scheduler.execute(() -> rotateLogged("another X.509 authority became active"));
+            // At once, on the thread that activated the authority: one signature, and the next handshake already
+            // presents an SVID from the new authority.
+            rotateLogged("another X.509 authority became active");
         }
     }
 

@@ -76,6 +76,11 @@ final class AgentClient implements AutoCloseable {
         return new AgentClient(channel);
     }
 
+    /** The TLS channel, for raw streams. */
+    ManagedChannel channel() {
+        return channel;
+    }
+
     AgentGrpc.AgentBlockingStub agent() {
         return AgentGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
     }
