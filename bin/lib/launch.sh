@@ -6,8 +6,9 @@ bourne::launch() {
     local target="$BOURNE_ROOT/$BOURNE_MODULE/target"
     local jar classes=""
     jar=$(ls "$target"/bourne-*-SNAPSHOT.jar "$target"/bourne-*[0-9].jar 2>/dev/null | grep -v -- '-tests.jar' | head -n 1 || true)
-    # The classes directory wins when it is newer than the jar: a later `mvn compile` or `mvn test` must be seen.
-    if [[ -d "$target/classes" && ( -z "$jar" || "$target/classes" -nt "$jar" ) ]]; then
+    # The classes directory wins whenever it holds the main class: every Maven build that compiles refreshes it,
+    # while the jar only changes on `package` (a stale jar from an older build must never shadow newer code).
+    if [[ -f "$target/classes/${BOURNE_MAIN//.//}.class" ]]; then
         classes="$target/classes"
     elif [[ -n "$jar" ]]; then
         classes="$jar"
