@@ -2,63 +2,103 @@ package dev.bourne.agent.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bourne.agent.cli.WorkloadClient;
 import dev.bourne.agent.node.AgentStateStore;
+import dev.bourne.agent.node.AgentSvid;
 import dev.bourne.agent.workloadapi.WorkloadIdentity;
+import dev.bourne.appliance.datastore.RegistrationEntry;
+import dev.bourne.appliance.health.ServerMetrics;
+import dev.bourne.appliance.server.BourneServer;
+import dev.bourne.core.bundle.SpiffeBundle;
 import dev.bourne.core.config.AgentSettings;
+import dev.bourne.core.config.HealthCheckSettings;
+import dev.bourne.core.config.ServerSettings;
 import dev.bourne.core.selector.Selector;
+import dev.bourne.core.spiffeid.SpiffeId;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.spiffe.bundle.jwtbundle.JwtBundleSet;
 import io.spiffe.svid.jwtsvid.JwtSvid;
 import io.spiffe.svid.x509svid.X509Svid;
 import io.spiffe.svid.x509svid.X509SvidValidator;
 import io.spiffe.workloadapi.DefaultWorkloadApiClient;
 import io.spiffe.workloadapi.WorkloadApiClient;
 import io.spiffe.workloadapi.X509Context;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A whole agent (configuration, TLS 1.3 to the server, join-token attestation, sync, Workload API socket) against
- * {@link FakeBourneServer}, with java-spiffe as the workload.
+ * A whole agent (configuration, TLS 1.3 to the server, join-token attestation, sync, agent SVID renewal, Workload API
+ * socket) against the real Bourne server (appliance at test scope: SQLite datastore, disk key manager, agent API on
+ * TLS 1.3) in the same JVM, with java-spiffe as the workload. One server serves the whole class; every test has its
+ * own join token, agent data_dir and socket, and what the server saw is read from its datastore and its metrics (as
+ * differences, since the server outlives each test).
  */
 class AgentRuntimeTest {
-    private static final Duration SYNC = Duration.ofMillis(200);
-    private static final String WORKLOAD_ID = "spiffe://example.org/workload";
+    private static final Duration SYNC = Duration.ofMillis(250);
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static final String WORKLOAD = "spiffe://example.org/workload";
+    private static final String AGENT_PREFIX = "spiffe://example.org/spire/agent/join_token/";
+    private static final Duration AGENT_TTL = Duration.ofMinutes(10);
+
+    @TempDir
+    static Path serverDir;
+    private static BourneServer server;
+    private static int port;
 
     @TempDir
     Path dir;
-    private final FakeBourneServer server = new FakeBourneServer();
     private AgentRuntime agent;
     private Selector uid;
 
+    @BeforeAll
+    static void startServer() throws Exception {
+        server = BourneServer.start(serverSettings(0), Clock.systemUTC());
+        port = server.agentApiPort().orElseThrow();
+    }
+
+    @AfterAll
+    static void stopServer() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
     @BeforeEach
     void start() throws Exception {
-        server.start(0);
-        server.tokens.add("tok-1");
         uid = new Selector("unix", "uid:" + Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
-        server.putEntry("e1", WORKLOAD_ID, "unix", uid.value());
     }
 
     @AfterEach
@@ -66,18 +106,57 @@ class AgentRuntimeTest {
         if (agent != null) {
             agent.close();
         }
-        server.close();
+        if (server == null) {
+            // A test that stopped the server failed before starting it again: the next test needs it.
+            server = BourneServer.start(serverSettings(port), Clock.systemUTC());
+        }
+    }
+
+    private static ServerSettings serverSettings(int agentPort) throws Exception {
+        Path file = serverDir.resolve("server.conf");
+        Files.writeString(file, """
+                server {
+                    bind_address = "127.0.0.1"
+                    bind_port = "8081"
+                    socket_path = "%s"
+                    trust_domain = "example.org"
+                    data_dir = "%s"
+                    agent_ttl = "%ds"
+                }
+                plugins {
+                    NodeAttestor "join_token" {
+                        plugin_data {}
+                    }
+                    DataStore "sql" {
+                        plugin_data {
+                            database_type = "sqlite3"
+                            connection_string = "%s"
+                        }
+                    }
+                    KeyManager "disk" {
+                        plugin_data {
+                            keys_path = "%s"
+                        }
+                    }
+                }
+                """.formatted(serverDir.resolve("private/api.sock"), serverDir.resolve("data"),
+                AGENT_TTL.toSeconds(), serverDir.resolve("data/datastore.sqlite3"), serverDir.resolve("data/keys")));
+        ServerSettings s = ServerSettings.load(file).orElseThrow();
+        return new ServerSettings(s.bindAddress(), agentPort, s.socketPath(), s.trustDomain(), s.dataDir(),
+                s.logLevel(), s.logFormat(), s.caTtl(), s.defaultX509SvidTtl(), s.defaultJwtSvidTtl(), s.agentTtl(),
+                s.caKeyType(), s.jwtKeyType(), s.jwtIssuer(), s.caSubject(), s.auditLogEnabled(),
+                HealthCheckSettings.DEFAULTS, Optional.empty(), s.plugins());
     }
 
     private AgentSettings settings(String keyManager) throws Exception {
-        Path bundle = dir.resolve("bootstrap.pem");
         StringBuilder pem = new StringBuilder();
-        for (X509Certificate cert : server.bundle()) {
+        for (X509Certificate cert : server.ca().orElseThrow().bundle().x509Authorities()) {
             pem.append("-----BEGIN CERTIFICATE-----\n")
                     .append(Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(cert.getEncoded()))
                     .append("\n-----END CERTIFICATE-----\n");
         }
-        Files.writeString(bundle, pem.toString(), StandardCharsets.US_ASCII);
+        Path bundle = dir.resolve("bootstrap.pem");
+        Files.writeString(bundle, pem, StandardCharsets.US_ASCII);
         Path conf = dir.resolve("agent.conf");
         Files.writeString(conf, """
                 agent {
@@ -99,12 +178,32 @@ class AgentRuntimeTest {
                         plugin_data {}
                     }
                 }
-                """.formatted(dir.resolve("data"), server.port(), dir.resolve("api.sock"), bundle, keyManager));
+                """.formatted(dir.resolve("data"), port, dir.resolve("api.sock"), bundle, keyManager));
         return AgentSettings.load(conf).orElseThrow();
     }
 
+    /**
+     * Creates a join token in the server's datastore and registers {@code spiffeId} for this JVM's uid under the
+     * agent ID that token will give; returns the token.
+     */
+    private String tokenWithEntry(String spiffeId) throws Exception {
+        String token = "token-" + System.nanoTime();
+        server.dataStore().createJoinToken(token, Instant.now().plus(Duration.ofMinutes(10)));
+        register(spiffeId, token);
+        return token;
+    }
+
+    private RegistrationEntry register(String spiffeId, String token) throws Exception {
+        return server.dataStore().createEntry(RegistrationEntry.builder().spiffeId(SpiffeId.parse(spiffeId))
+                .parentId(SpiffeId.parse(AGENT_PREFIX + token)).selectors(List.of(uid)).build());
+    }
+
     private AgentRuntime startAgent(String keyManager, Optional<String> token) throws Exception {
-        return AgentRuntime.start(settings(keyManager), token, Clock.systemUTC(), new SecureRandom(), SYNC);
+        return startAgent(keyManager, token, Clock.systemUTC());
+    }
+
+    private AgentRuntime startAgent(String keyManager, Optional<String> token, Clock clock) throws Exception {
+        return AgentRuntime.start(settings(keyManager), token, clock, new SecureRandom(), SYNC);
     }
 
     private static AgentStatus awaitStatus(AgentRuntime runtime, Predicate<AgentStatus> condition) throws Exception {
@@ -115,7 +214,14 @@ class AgentRuntimeTest {
             }
         });
         AgentStatus now = runtime.status();
-        return condition.test(now) ? now : reached.get(30, TimeUnit.SECONDS);
+        return condition.test(now) ? now : reached.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    /** Waits until the agent has finished {@code rounds} more rounds of server work. */
+    private static void awaitRounds(AgentRuntime runtime, int rounds) throws Exception {
+        CountDownLatch done = new CountDownLatch(rounds);
+        runtime.onStatus(s -> done.countDown());
+        assertTrue(done.await(WAIT.toSeconds(), TimeUnit.SECONDS), "the agent stopped working");
     }
 
     private WorkloadIdentity awaitIdentity(Predicate<WorkloadIdentity> condition) throws Exception {
@@ -123,7 +229,7 @@ class AgentRuntimeTest {
         var watch = agent.cache().watch(List.of(uid), identity -> identity.filter(condition)
                 .ifPresent(reached::complete));
         try {
-            return reached.get(30, TimeUnit.SECONDS);
+            return reached.get(WAIT.toSeconds(), TimeUnit.SECONDS);
         } finally {
             watch.close();
         }
@@ -134,29 +240,71 @@ class AgentRuntimeTest {
                 .spiffeSocketPath("unix:" + agent.socketPath()).build());
     }
 
+    /** Join-token attestations the server counted with {@code result} ({@code success}, {@code rejected}, ...). */
+    private static long attestations(String result) {
+        return counter(ServerMetrics.ATTESTATIONS, "attestor=\"join_token\"", "result=\"" + result + "\"");
+    }
+
+    /** SVIDs of {@code kind} ({@code agent}, {@code x509}, {@code jwt}) the server issued. */
+    private static long svidsIssued(String kind) {
+        return counter(ServerMetrics.SVIDS_ISSUED, "kind=\"" + kind + "\"");
+    }
+
+    /** Reads a counter from the server's Prometheus exposition, the way a scraper sees it. */
+    private static long counter(String name, String... labels) {
+        long total = 0;
+        for (String line : server.metrics().scrape().split("\n")) {
+            if (!line.startsWith(name + "_total{")) {
+                continue;
+            }
+            boolean all = true;
+            for (String label : labels) {
+                all &= line.contains(label);
+            }
+            if (all) {
+                total += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return total;
+    }
+
     @Test
     void joinsWithAToken_syncsTheEntry_andJavaSpiffeGetsServerSignedSvids() throws Exception {
-        agent = startAgent("memory", Optional.of("tok-1"));
+        String token = tokenWithEntry(WORKLOAD);
+        long jwtBefore = svidsIssued("jwt");
+        agent = startAgent("memory", Optional.of(token));
         awaitIdentity(WorkloadIdentity::hasIdentity);
 
         assertTrue(awaitStatus(agent, AgentStatus::ready).ready());
-        assertEquals("spiffe://example.org/spire/agent/join_token/tok-1", agent.agentId().orElseThrow().toString());
-        assertFalse(server.tokens.contains("tok-1"));
+        assertEquals(AGENT_PREFIX + token, agent.agentId().orElseThrow().toString());
+        // The server spent the token: it cannot be taken again.
+        assertTrue(server.dataStore().takeJoinToken(token).isEmpty());
+        assertTrue(server.dataStore().getNode(agent.agentId().orElseThrow()).isPresent());
+        SpiffeBundle serverBundle = server.ca().orElseThrow().bundle();
         try (WorkloadApiClient client = javaSpiffe()) {
             X509Context context = client.fetchX509Context();
             X509Svid svid = context.getDefaultSvid();
-            assertEquals(WORKLOAD_ID, svid.getSpiffeId().toString());
+            assertEquals(WORKLOAD, svid.getSpiffeId().toString());
             X509SvidValidator.verifyChain(svid.getChain(), context.getX509BundleSet());
-            // Signed by the server's CA: the leaf verifies with the CA key the server's bundle carries.
-            svid.getLeaf().verify(server.ca.certificate().getPublicKey());
+            // The chain ends at an authority of the server's own bundle, not merely one the agent passed along.
+            X509Certificate last = svid.getChain().get(svid.getChain().size() - 1);
+            assertTrue(serverBundle.x509Authorities().stream().anyMatch(ca -> {
+                try {
+                    last.verify(ca.getPublicKey());
+                    return true;
+                } catch (GeneralSecurityException e) {
+                    return false;
+                }
+            }));
 
-            JwtSvid jwt = client.fetchJwtSvid(io.spiffe.spiffeid.SpiffeId.parse(WORKLOAD_ID), "payments");
-            JwtBundleSet jwtBundles = client.fetchJwtBundles();
-            assertEquals(WORKLOAD_ID, JwtSvid.parseAndValidate(jwt.getToken(), jwtBundles, Set.of("payments"))
-                    .getSpiffeId().toString());
-            JwtSvid again = client.fetchJwtSvid(io.spiffe.spiffeid.SpiffeId.parse(WORKLOAD_ID), "payments");
+            JwtSvid jwt = client.fetchJwtSvid(io.spiffe.spiffeid.SpiffeId.parse(WORKLOAD), "payments");
+            assertEquals(WORKLOAD, JwtSvid.parseAndValidate(jwt.getToken(), client.fetchJwtBundles(),
+                    Set.of("payments")).getSpiffeId().toString());
+            assertEquals(WORKLOAD, client.validateJwtSvid(jwt.getToken(), "payments").getSpiffeId().toString());
+            JwtSvid again = client.fetchJwtSvid(io.spiffe.spiffeid.SpiffeId.parse(WORKLOAD), "payments");
             assertEquals(jwt.getToken(), again.getToken());
-            assertEquals(1, server.jwtIssued.get());
+            // The second fetch was served from the agent's cache: the server minted one JWT-SVID.
+            assertEquals(1, svidsIssued("jwt") - jwtBefore);
         }
         assertTrue(Files.exists(dir.resolve("data").resolve(AgentStateStore.BUNDLE_FILE)));
         assertFalse(Files.exists(dir.resolve("data").resolve(AgentStateStore.KEY_FILE)));
@@ -164,31 +312,36 @@ class AgentRuntimeTest {
 
     @Test
     void serverDown_cachedSvidStillServed_thenSyncResumes() throws Exception {
-        agent = startAgent("memory", Optional.of("tok-1"));
+        String token = tokenWithEntry(WORKLOAD);
+        agent = startAgent("memory", Optional.of(token));
         awaitIdentity(WorkloadIdentity::hasIdentity);
-        int port = server.port();
 
-        server.stop();
+        server.close();
+        server = null;
         AgentStatus down = awaitStatus(agent, s -> s.reason().contains("UNAVAILABLE"));
         assertTrue(down.attested());
         try (WorkloadApiClient client = javaSpiffe()) {
-            assertEquals(WORKLOAD_ID, client.fetchX509Context().getDefaultSvid().getSpiffeId().toString());
+            assertEquals(WORKLOAD, client.fetchX509Context().getDefaultSvid().getSpiffeId().toString());
         }
 
-        server.putEntry("e2", "spiffe://example.org/second", "unix", uid.value());
-        server.start(port);
+        // The same data_dir, datastore and keys on the same port: the agent's node and CA are still known.
+        server = BourneServer.start(serverSettings(port), Clock.systemUTC());
+        register("spiffe://example.org/second", token);
         WorkloadIdentity both = awaitIdentity(identity -> identity.svids().size() == 2);
-        assertEquals(Set.of(WORKLOAD_ID, "spiffe://example.org/second"), Set.copyOf(both.svids().stream()
+        assertEquals(Set.of(WORKLOAD, "spiffe://example.org/second"), Set.copyOf(both.svids().stream()
                 .map(s -> s.spiffeId().toString()).toList()));
         assertTrue(awaitStatus(agent, s -> s.ready() && s.reason().isEmpty()).lastSync().isPresent());
     }
 
     @Test
     void entryDeleted_workloadIsDeniedWithinASyncInterval() throws Exception {
-        agent = startAgent("memory", Optional.of("tok-1"));
+        String token = "token-" + System.nanoTime();
+        server.dataStore().createJoinToken(token, Instant.now().plus(Duration.ofMinutes(10)));
+        RegistrationEntry entry = register(WORKLOAD, token);
+        agent = startAgent("memory", Optional.of(token));
         awaitIdentity(WorkloadIdentity::hasIdentity);
 
-        server.entries.remove("e1");
+        server.dataStore().deleteEntry(entry.id());
         awaitIdentity(identity -> !identity.hasIdentity());
 
         try (WorkloadClient client = new WorkloadClient(agent.socketPath(), Duration.ofSeconds(10))) {
@@ -199,15 +352,24 @@ class AgentRuntimeTest {
 
     @Test
     void evicted_reattestsButTheSpentTokenLeavesTheAgentNotReady() throws Exception {
-        agent = startAgent("memory", Optional.of("tok-1"));
+        String token = tokenWithEntry(WORKLOAD);
+        long succeeded = attestations("success");
+        long rejected = attestations("rejected");
+        agent = startAgent("memory", Optional.of(token));
         awaitIdentity(WorkloadIdentity::hasIdentity);
 
-        server.evicted.add(agent.agentId().orElseThrow());
+        // Eviction as an operator does it: the server forgets the attested node.
+        server.dataStore().deleteNode(agent.agentId().orElseThrow());
         AgentStatus status = awaitStatus(agent, s -> s.reason().equals(AgentRuntime.JOIN_TOKEN_SPENT));
 
         assertFalse(status.attested());
         assertFalse(status.ready());
-        assertEquals(1, server.attestations.get());
+        assertTrue(agent.agentId().isEmpty());
+        assertTrue(server.dataStore().getNode(SpiffeId.parse(AGENT_PREFIX + token)).isEmpty());
+        assertTrue(server.dataStore().takeJoinToken(token).isEmpty());
+        // One attestation in all: the agent knows a join token is single use and does not present it again.
+        assertEquals(1, attestations("success") - succeeded);
+        assertEquals(0, attestations("rejected") - rejected);
     }
 
     @Test
@@ -216,73 +378,152 @@ class AgentRuntimeTest {
         AgentSettings withHealth = new AgentSettings(s.dataDir(), s.logLevel(), s.logFormat(), s.serverAddress(),
                 s.serverPort(), s.socketPath(), s.trustBundlePath(), s.trustBundleUrl(), s.insecureBootstrap(),
                 s.trustDomain(), s.joinToken(), s.workloadX509SvidKeyType(), s.adminSocketPath(),
-                new dev.bourne.core.config.HealthCheckSettings(true, "127.0.0.1", 0, "/live", "/ready"),
-                s.prometheus(), s.plugins());
-        agent = AgentRuntime.start(withHealth, Optional.empty(), Clock.systemUTC(), new SecureRandom(), SYNC);
-        int port = agent.healthPort().orElseThrow();
-        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
-        java.util.function.Function<String, java.net.http.HttpResponse<String>> get = path -> {
-            try {
-                return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
-                        + path)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
-            } catch (java.io.IOException | InterruptedException e) {
-                throw new IllegalStateException(e);
-            }
-        };
-        awaitStatus(agent, s2 -> s2.reason().equals(AgentRuntime.NO_JOIN_TOKEN));
+                new HealthCheckSettings(true, "127.0.0.1", 0, "/live", "/ready"), s.prometheus(), s.plugins());
+        String token = tokenWithEntry(WORKLOAD);
+        agent = AgentRuntime.start(withHealth, Optional.of(token), Clock.systemUTC(), new SecureRandom(), SYNC);
+        int healthPort = agent.healthPort().orElseThrow();
+        HttpClient http = HttpClient.newHttpClient();
+        awaitStatus(agent, AgentStatus::ready);
 
-        assertEquals(200, get.apply("/live").statusCode());
-        java.net.http.HttpResponse<String> notReady = get.apply("/ready");
+        assertEquals(200, get(http, healthPort, "/live").statusCode());
+        assertEquals(200, get(http, healthPort, "/ready").statusCode());
+        agent.close();
+
+        // A second agent without a token: live, but not ready, and /ready says why.
+        agent = AgentRuntime.start(new AgentSettings(dir.resolve("data2"), s.logLevel(), s.logFormat(),
+                s.serverAddress(), s.serverPort(), dir.resolve("api2.sock"), s.trustBundlePath(),
+                s.trustBundleUrl(), s.insecureBootstrap(), s.trustDomain(), Optional.empty(),
+                s.workloadX509SvidKeyType(), s.adminSocketPath(),
+                new HealthCheckSettings(true, "127.0.0.1", 0, "/live", "/ready"), s.prometheus(), s.plugins()),
+                Optional.empty(), Clock.systemUTC(), new SecureRandom(), SYNC);
+        int notReadyPort = agent.healthPort().orElseThrow();
+        awaitStatus(agent, st -> st.reason().equals(AgentRuntime.NO_JOIN_TOKEN));
+
+        assertEquals(200, get(http, notReadyPort, "/live").statusCode());
+        HttpResponse<String> notReady = get(http, notReadyPort, "/ready");
         assertEquals(503, notReady.statusCode());
         assertEquals("not ready: " + AgentRuntime.NO_JOIN_TOKEN + "\n", notReady.body());
     }
 
+    private static HttpResponse<String> get(HttpClient http, int port, String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
     @Test
     void noToken_notReadyWithTheReason() throws Exception {
+        long attempts = attestations("success") + attestations("rejected") + attestations("invalid_request");
         agent = startAgent("memory", Optional.empty());
         AgentStatus status = awaitStatus(agent, s -> !s.reason().equals(AgentRuntime.STARTING));
         assertEquals(AgentRuntime.NO_JOIN_TOKEN, status.reason());
+        assertFalse(status.ready());
         try (WorkloadClient client = new WorkloadClient(agent.socketPath(), Duration.ofSeconds(10))) {
             StatusRuntimeException e = assertThrows(StatusRuntimeException.class, client::fetchX509);
             assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
         }
+        // Nothing to present, so nothing reached the server.
+        assertEquals(attempts, attestations("success") + attestations("rejected") + attestations("invalid_request"));
     }
 
     @Test
     void unknownToken_refusedAndNotRetried() throws Exception {
-        agent = startAgent("memory", Optional.of("not-a-token"));
+        long succeeded = attestations("success");
+        long rejected = attestations("rejected");
+        agent = startAgent("memory", Optional.of("not-a-token-" + System.nanoTime()));
         AgentStatus status = awaitStatus(agent, s -> !s.reason().equals(AgentRuntime.STARTING));
         assertEquals(AgentRuntime.JOIN_TOKEN_SPENT, status.reason());
         assertFalse(status.attested());
+        assertEquals(1, attestations("rejected") - rejected);
+
+        // Another round of the agent's loop presents the token no more; once closed, no round is left to run.
+        agent.close();
+        agent = null;
+        assertEquals(1, attestations("rejected") - rejected);
+        assertEquals(0, attestations("success") - succeeded);
     }
 
     @Test
     void diskKeyManager_restartResumesWithoutAttestingAgain() throws Exception {
-        agent = startAgent("disk", Optional.of("tok-1"));
+        String token = tokenWithEntry(WORKLOAD);
+        long succeeded = attestations("success");
+        agent = startAgent("disk", Optional.of(token));
         awaitIdentity(WorkloadIdentity::hasIdentity);
         String id = agent.agentId().orElseThrow().toString();
         agent.close();
+        agent = null;
         Path key = dir.resolve("data").resolve(AgentStateStore.KEY_FILE);
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(key)));
 
         agent = startAgent("disk", Optional.empty());
         awaitIdentity(WorkloadIdentity::hasIdentity);
+        // Synced as the saved agent: the server accepted the SVID from the first run over mutual TLS.
+        assertTrue(awaitStatus(agent, s -> s.ready() && s.reason().isEmpty()).attested());
 
         assertEquals(id, agent.agentId().orElseThrow().toString());
-        assertEquals(1, server.attestations.get());
+        assertEquals(1, attestations("success") - succeeded);
     }
 
     @Test
-    void agentSvid_renewedAtHalfLifeOverMutualTls() throws Exception {
-        server.agentTtl = Duration.ofSeconds(6);
-        agent = startAgent("memory", Optional.of("tok-1"));
+    void agentSvid_renewedAtHalfLifeOverMutualTls_andTheServerAcceptsTheNewOne() throws Exception {
+        String token = tokenWithEntry(WORKLOAD);
+        long succeeded = attestations("success");
+        long agentSvids = svidsIssued("agent");
+        ShiftedClock clock = new ShiftedClock();
+        agent = startAgent("memory", Optional.of(token), clock);
         awaitIdentity(WorkloadIdentity::hasIdentity);
-        var first = agent.agentId().orElseThrow();
+        AgentSvid first = agent.agentSvid().orElseThrow();
+        // The server's agent_ttl, not its default hour (the server backdates notBefore a little).
+        assertFalse(first.notAfter().isAfter(Instant.now().plus(AGENT_TTL)));
 
-        AgentStatus after = awaitStatus(agent, s -> server.renewals.get() >= 1 && s.ready());
+        // Before half-life: rounds pass and the agent keeps its SVID.
+        awaitRounds(agent, 3);
+        assertEquals(first.leaf().getSerialNumber(), agent.agentSvid().orElseThrow().leaf().getSerialNumber());
+        assertEquals(1, svidsIssued("agent") - agentSvids);
 
+        // The agent's clock past half-life; the server's clock stays real, so it checks the TLS client certificate
+        // and issues the new SVID as at any other time.
+        clock.shift(Duration.between(Instant.now(), first.renewAt()).plusSeconds(1));
+        // The round that renews also syncs with the new certificate: ready with no reason only if the server
+        // accepted it (it retires the old SVID once the new one is used).
+        AgentStatus after = awaitStatus(agent, s -> !agent.agentSvid().orElseThrow().leaf().getSerialNumber()
+                .equals(first.leaf().getSerialNumber()) && s.ready() && s.reason().isEmpty()
+                && s.lastSync().orElseThrow().isAfter(first.renewAt()));
+        clock.shift(Duration.ZERO);
+
+        AgentSvid renewed = agent.agentSvid().orElseThrow();
         assertTrue(after.attested());
-        assertEquals(first, agent.agentId().orElseThrow());
-        assertEquals(1, server.attestations.get());
+        assertEquals(first.spiffeId(), renewed.spiffeId());
+        assertNotEquals(first.leaf().getSerialNumber(), renewed.leaf().getSerialNumber());
+        assertTrue(renewed.notAfter().isAfter(first.notAfter()));
+        // Renewed, not attested again: the server issued a second agent SVID on the authenticated channel and now
+        // knows the node by the new certificate.
+        assertEquals(1, attestations("success") - succeeded);
+        assertEquals(2, svidsIssued("agent") - agentSvids);
+        assertEquals(renewed.leaf().getSerialNumber().toString(), server.dataStore().getNode(renewed.spiffeId())
+                .orElseThrow().certificate().orElseThrow().serialNumber());
+    }
+
+    /** The real clock moved by an offset the test sets: the agent lives ahead while the server keeps real time. */
+    private static final class ShiftedClock extends Clock {
+        private final AtomicReference<Duration> offset = new AtomicReference<>(Duration.ZERO);
+
+        void shift(Duration by) {
+            offset.set(by);
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.now().plus(offset.get());
+        }
     }
 }
