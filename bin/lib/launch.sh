@@ -1,6 +1,7 @@
 # Shared by bin/bourne-server and bin/bourne-agent: runs a module's CLI from its Maven build layout
 # (<module>/target/<artifact>-<version>.jar or <module>/target/classes, plus <module>/target/lib/*.jar).
-# Sourced; expects BOURNE_ROOT, BOURNE_MODULE and BOURNE_MAIN to be set.
+# Sourced; expects BOURNE_ROOT, BOURNE_MODULE and BOURNE_MAIN to be set. With BOURNE_LAUNCH_NO_BUILD set, a missing
+# build is an error instead of a `mvn package`.
 
 bourne::launch() {
     local target="$BOURNE_ROOT/$BOURNE_MODULE/target"
@@ -12,6 +13,12 @@ bourne::launch() {
         classes="$target/classes"
     elif [[ -n "$jar" ]]; then
         classes="$jar"
+    fi
+    if [[ ( -z "$classes" || ! -d "$target/lib" ) && -n "${BOURNE_LAUNCH_NO_BUILD:-}" ]]; then
+        # Set by tests and bin/quickstart: a build inside them would be slow, hidden and against another reactor.
+        echo "$(basename "$0"): $BOURNE_MODULE is not built ($target has no classes or jar plus lib/); build it" \
+            "with: mvn -B -q -pl $BOURNE_MODULE -am package -DskipTests" >&2
+        exit 1
     fi
     if [[ -z "$classes" || ! -d "$target/lib" ]]; then
         echo "$(basename "$0"): $BOURNE_MODULE is not built yet; building it now with" >&2
