@@ -6,6 +6,7 @@ import dev.bourne.core.keymanager.KeyManagerStatus;
 import dev.bourne.core.keymanager.KeyType;
 import dev.bourne.core.keymanager.ManagedKey;
 import dev.bourne.core.keymanager.SignatureAlgorithm;
+import dev.bourne.keymanager.internal.AbstractManagedKey;
 import dev.bourne.keymanager.internal.JcaManagedKey;
 import dev.bourne.keymanager.internal.KeyIds;
 import dev.bourne.keymanager.memory.MemoryKeyManager;
@@ -357,17 +358,12 @@ public final class DiskKeyManager implements KeyManager {
     }
 
     /** A key from a file: the public half at once, the private half when it first signs. */
-    private static final class DiskManagedKey implements ManagedKey {
-        private final String id;
-        private final KeyType type;
-        private final PublicKey publicKey;
+    private static final class DiskManagedKey extends AbstractManagedKey {
         private final Path file;
         private volatile JcaManagedKey loaded;
 
         DiskManagedKey(String id, KeyType type, PublicKey publicKey, Path file) {
-            this.id = id;
-            this.type = type;
-            this.publicKey = publicKey;
+            super(id, type, publicKey);
             this.file = file;
         }
 
@@ -380,23 +376,7 @@ public final class DiskKeyManager implements KeyManager {
         }
 
         @Override
-        public String id() {
-            return id;
-        }
-
-        @Override
-        public KeyType type() {
-            return type;
-        }
-
-        @Override
-        public PublicKey publicKey() {
-            return publicKey;
-        }
-
-        @Override
-        public byte[] sign(SignatureAlgorithm algorithm, byte[] data) throws KeyManagerException {
-            JcaManagedKey.checkFits(algorithm, type);
+        protected byte[] signFitting(SignatureAlgorithm algorithm, byte[] data) throws KeyManagerException {
             JcaManagedKey key = loaded;
             if (key == null) {
                 synchronized (this) {
@@ -411,7 +391,7 @@ public final class DiskKeyManager implements KeyManager {
 
         @Override
         public String toString() {
-            return "ManagedKey{" + id + ", " + type.configName() + ", disk}";
+            return "ManagedKey{" + id() + ", " + type().configName() + ", disk}";
         }
     }
 }

@@ -16,12 +16,9 @@ import java.util.Objects;
  * A managed key backed by a JCA private key handle: an in-memory key, a key loaded from disk, or an opaque PKCS#11
  * handle. The handle is used only through {@link Signature}; it is never encoded.
  */
-public final class JcaManagedKey implements ManagedKey {
+public final class JcaManagedKey extends AbstractManagedKey {
     private static final byte[] SELF_TEST_MESSAGE = "bourne key manager self-test".getBytes(StandardCharsets.US_ASCII);
 
-    private final String id;
-    private final KeyType type;
-    private final PublicKey publicKey;
     private final PrivateKey privateKey;
     private final Provider provider;
 
@@ -30,43 +27,17 @@ public final class JcaManagedKey implements ManagedKey {
      *     {@code null} for the JDK's default choice
      */
     public JcaManagedKey(String id, KeyType type, PublicKey publicKey, PrivateKey privateKey, Provider provider) {
-        this.id = Objects.requireNonNull(id, "id");
-        this.type = Objects.requireNonNull(type, "type");
-        this.publicKey = Objects.requireNonNull(publicKey, "publicKey");
+        super(id, type, publicKey);
         this.privateKey = Objects.requireNonNull(privateKey, "privateKey");
         this.provider = provider;
     }
 
     @Override
-    public String id() {
-        return id;
-    }
-
-    @Override
-    public KeyType type() {
-        return type;
-    }
-
-    @Override
-    public PublicKey publicKey() {
-        return publicKey;
-    }
-
-    @Override
-    public byte[] sign(SignatureAlgorithm algorithm, byte[] data) throws KeyManagerException {
-        checkFits(algorithm, type);
+    protected byte[] signFitting(SignatureAlgorithm algorithm, byte[] data) throws KeyManagerException {
         try {
-            Signature signature = provider != null
-                    ? Signature.getInstance(algorithm.jcaName(), provider)
-                    : Signature.getInstance(algorithm.jcaName());
-            if (algorithm.parameters() != null) {
-                signature.setParameter(algorithm.parameters());
-            }
-            signature.initSign(privateKey);
-            signature.update(data);
-            return signature.sign();
+            return Signatures.sign(algorithm, privateKey, provider, data);
         } catch (GeneralSecurityException e) {
-            throw new KeyManagerException("key " + id + " cannot sign with " + algorithm + ": " + e.getMessage(), e);
+            throw new KeyManagerException("key " + id() + " cannot sign with " + algorithm + ": " + e.getMessage(), e);
         }
     }
 
@@ -86,13 +57,7 @@ public final class JcaManagedKey implements ManagedKey {
         SignatureAlgorithm algorithm = key.type().defaultSignatureAlgorithm();
         byte[] signature = key.sign(algorithm, SELF_TEST_MESSAGE);
         try {
-            Signature verifier = Signature.getInstance(algorithm.jcaName());
-            if (algorithm.parameters() != null) {
-                verifier.setParameter(algorithm.parameters());
-            }
-            verifier.initVerify(key.publicKey());
-            verifier.update(SELF_TEST_MESSAGE);
-            if (!verifier.verify(signature)) {
+            if (!Signatures.verify(algorithm, key.publicKey(), SELF_TEST_MESSAGE, signature)) {
                 throw new KeyManagerException("self-test failed for key " + key.id()
                         + ": its signature does not verify with its public key");
             }
@@ -103,6 +68,6 @@ public final class JcaManagedKey implements ManagedKey {
 
     @Override
     public String toString() {
-        return "ManagedKey{" + id + ", " + type.configName() + "}";
+        return "ManagedKey{" + id() + ", " + type().configName() + "}";
     }
 }

@@ -10,6 +10,7 @@ import dev.bourne.core.keymanager.ManagedKey;
 import dev.bourne.core.keymanager.SignatureAlgorithm;
 import dev.bourne.keymanager.internal.JcaManagedKey;
 import dev.bourne.keymanager.internal.KeyIds;
+import dev.bourne.keymanager.internal.Signatures;
 import dev.bourne.keymanager.pkcs11.internal.Pkcs11Failure;
 import dev.bourne.keymanager.pkcs11.internal.Pkcs11Module;
 import dev.bourne.keymanager.pkcs11.internal.Pkcs11Module.ObjectClass;
@@ -604,12 +605,7 @@ public final class Pkcs11KeyManager implements KeyManager {
 
     private static Signature newSigner(Pkcs11ManagedKey key, SignatureAlgorithm algorithm)
             throws GeneralSecurityException {
-        Signature signer = Signature.getInstance(algorithm.jcaName(), key.connection().provider);
-        if (algorithm.parameters() != null) {
-            signer.setParameter(algorithm.parameters());
-        }
-        signer.initSign(key.privateKey());
-        return signer;
+        return Signatures.signer(algorithm, key.privateKey(), key.connection().provider);
     }
 
     /** The same key through the current connection, after a reconnect. */

@@ -4,7 +4,7 @@ import dev.bourne.core.keymanager.KeyManagerException;
 import dev.bourne.core.keymanager.KeyType;
 import dev.bourne.core.keymanager.ManagedKey;
 import dev.bourne.core.keymanager.SignatureAlgorithm;
-import dev.bourne.keymanager.internal.JcaManagedKey;
+import dev.bourne.keymanager.internal.AbstractManagedKey;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.Signature;
@@ -18,13 +18,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * and its public key, with a pool of initialised {@link Signature} objects per algorithm so that a signature costs one
  * {@code update} and one {@code sign}, without a provider lookup.
  */
-final class Pkcs11ManagedKey implements ManagedKey {
+final class Pkcs11ManagedKey extends AbstractManagedKey {
 
     private final Pkcs11KeyManager manager;
     private final Pkcs11KeyManager.Connection connection;
-    private final String id;
-    private final KeyType type;
-    private final PublicKey publicKey;
     private final PrivateKey privateKey;
     private final byte[] objectId;
     private final Map<SignatureAlgorithm, Queue<Signature>> signers = new EnumMap<>(SignatureAlgorithm.class);
@@ -32,11 +29,9 @@ final class Pkcs11ManagedKey implements ManagedKey {
 
     Pkcs11ManagedKey(Pkcs11KeyManager manager, Pkcs11KeyManager.Connection connection, String id, KeyType type,
             PublicKey publicKey, PrivateKey privateKey, byte[] objectId) {
+        super(id, type, publicKey);
         this.manager = manager;
         this.connection = connection;
-        this.id = id;
-        this.type = type;
-        this.publicKey = publicKey;
         this.privateKey = privateKey;
         this.objectId = objectId.clone();
         for (SignatureAlgorithm algorithm : SignatureAlgorithm.values()) {
@@ -47,25 +42,9 @@ final class Pkcs11ManagedKey implements ManagedKey {
     }
 
     @Override
-    public String id() {
-        return id;
-    }
-
-    @Override
-    public KeyType type() {
-        return type;
-    }
-
-    @Override
-    public PublicKey publicKey() {
-        return publicKey;
-    }
-
-    @Override
-    public byte[] sign(SignatureAlgorithm algorithm, byte[] data) throws KeyManagerException {
-        JcaManagedKey.checkFits(algorithm, type);
+    protected byte[] signFitting(SignatureAlgorithm algorithm, byte[] data) throws KeyManagerException {
         if (replaced) {
-            throw new KeyManagerException(String.format(Pkcs11KeyManager.KEY_REPLACED, id));
+            throw new KeyManagerException(String.format(Pkcs11KeyManager.KEY_REPLACED, id()));
         }
         Pkcs11KeyManager.Connection current = manager.activeConnection();
         if (current != connection) {
@@ -81,25 +60,9 @@ final class Pkcs11ManagedKey implements ManagedKey {
      */
     ManagedKey direct() {
         Pkcs11ManagedKey key = this;
-        return new ManagedKey() {
+        return new AbstractManagedKey(id(), type(), publicKey()) {
             @Override
-            public String id() {
-                return id;
-            }
-
-            @Override
-            public KeyType type() {
-                return type;
-            }
-
-            @Override
-            public PublicKey publicKey() {
-                return publicKey;
-            }
-
-            @Override
-            public byte[] sign(SignatureAlgorithm algorithm, byte[] data) throws KeyManagerException {
-                JcaManagedKey.checkFits(algorithm, type);
+            protected byte[] signFitting(SignatureAlgorithm algorithm, byte[] data) throws KeyManagerException {
                 return manager.sign(key, algorithm, data);
             }
         };
@@ -131,6 +94,6 @@ final class Pkcs11ManagedKey implements ManagedKey {
 
     @Override
     public String toString() {
-        return "ManagedKey{" + id + ", " + type.configName() + ", pkcs11}";
+        return "ManagedKey{" + id() + ", " + type().configName() + ", pkcs11}";
     }
 }
