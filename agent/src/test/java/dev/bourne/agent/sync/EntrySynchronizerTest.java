@@ -19,6 +19,7 @@ import dev.bourne.core.selector.Selector;
 import dev.bourne.core.spiffeid.SpiffeId;
 import dev.bourne.testing.pki.TestCa;
 import dev.bourne.testing.pki.TestKeys;
+import dev.bourne.testing.time.MutableClock;
 import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.SecureRandom;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.bourne.agent.workloadapi.JwtSvidMintException;
 import dev.bourne.core.spiffeid.SpiffeId;
+import dev.bourne.testing.time.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

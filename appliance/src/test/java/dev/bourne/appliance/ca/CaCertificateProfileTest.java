@@ -13,6 +13,7 @@ import dev.bourne.core.config.CaSubject;
 import dev.bourne.core.keymanager.KeyType;
 import dev.bourne.core.spiffeid.SpiffeId;
 import dev.bourne.keymanager.memory.MemoryKeyManager;
+import dev.bourne.testing.time.MutableClock;
 import java.nio.file.Path;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertPathValidatorException;

@@ -15,6 +15,7 @@ import dev.bourne.appliance.ca.journal.X509AuthorityRecord;
 import dev.bourne.core.bundle.SpiffeBundle;
 import dev.bourne.core.keymanager.KeyType;
 import dev.bourne.keymanager.memory.MemoryKeyManager;
+import dev.bourne.testing.time.MutableClock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;

@@ -17,6 +17,7 @@ import dev.bourne.core.svid.jwt.JwtSvidValidator;
 import dev.bourne.core.svid.x509.X509SvidException;
 import dev.bourne.core.svid.x509.X509SvidVerifier;
 import dev.bourne.keymanager.memory.MemoryKeyManager;
+import dev.bourne.testing.time.MutableClock;
 import java.nio.file.Path;
 import java.security.PublicKey;
 import java.time.Duration;

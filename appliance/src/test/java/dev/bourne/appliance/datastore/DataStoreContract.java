@@ -6,6 +6,7 @@ import dev.bourne.core.spiffeid.SpiffeId;
 import dev.bourne.core.spiffeid.TrustDomain;
 import dev.bourne.testing.pki.TestCa;
 import dev.bourne.testing.pki.TestKeys;
+import dev.bourne.testing.time.MutableClock;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -17,7 +18,6 @@ import java.sql.ResultSet;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -57,7 +57,7 @@ abstract class DataStoreContract {
     static final Selector USER = Selector.parse("unix:user:alice");
     static final Selector OTHER = Selector.parse("systemd:id:other.service");
 
-    final TestClock clock = new TestClock(Instant.parse("2026-01-02T03:04:05Z"));
+    final MutableClock clock = new MutableClock(Instant.parse("2026-01-02T03:04:05Z"));
     final SecureRandom random = new SecureRandom();
     DataStore store;
 
@@ -910,34 +910,6 @@ abstract class DataStoreContract {
             return results;
         } finally {
             pool.shutdownNow();
-        }
-    }
-
-    /** A clock the test moves by hand. */
-    static final class TestClock extends Clock {
-        private volatile Instant now;
-
-        TestClock(Instant start) {
-            now = start;
-        }
-
-        void advance(Duration by) {
-            now = now.plus(by);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
         }
     }
 }

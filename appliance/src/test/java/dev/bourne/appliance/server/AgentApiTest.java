@@ -37,6 +37,7 @@ import dev.bourne.core.svid.x509.X509Svid;
 import dev.bourne.core.svid.x509.X509SvidVerifier;
 import dev.bourne.testing.pki.TestCa;
 import dev.bourne.testing.pki.TestKeys;
+import dev.bourne.testing.time.MutableClock;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.ByteArrayInputStream;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.bourne.appliance.agentapi.TlsCredential;
 import dev.bourne.appliance.ca.CaManager;
 import dev.bourne.core.svid.x509.X509Svid;
+import dev.bourne.testing.time.MutableClock;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
