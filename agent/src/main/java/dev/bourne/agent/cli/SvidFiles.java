@@ -1,25 +1,20 @@
 package dev.bourne.agent.cli;
 
 import com.google.protobuf.ByteString;
+import dev.bourne.agent.files.PemFiles;
 import dev.bourne.workload.v1.X509SVID;
 import dev.bourne.workload.v1.X509SVIDResponse;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -30,9 +25,6 @@ import java.util.TreeMap;
 public final class SvidFiles {
     public static final String NO_SVIDS = "the response holds no X.509-SVID";
     public static final String BAD_CERTIFICATES = "the agent sent certificates that cannot be parsed";
-
-    private static final Set<PosixFilePermission> KEY_MODE = PosixFilePermissions.fromString("rw-------");
-    private static final Set<PosixFilePermission> PUBLIC_MODE = PosixFilePermissions.fromString("rw-r--r--");
 
     private SvidFiles() {
     }
@@ -49,17 +41,17 @@ public final class SvidFiles {
         Map<String, ByteString> federated = new TreeMap<>(response.getFederatedBundlesMap());
         for (int i = 0; i < response.getSvidsCount(); i++) {
             X509SVID svid = response.getSvids(i);
-            written.add(writeFile(dir.resolve("svid." + i + ".pem"), pem(certificates(svid.getX509Svid())),
-                    PUBLIC_MODE));
+            written.add(PemFiles.write(dir.resolve("svid." + i + ".pem"), pem(certificates(svid.getX509Svid())),
+                    PemFiles.PUBLIC_MODE));
             // The key arrives as PKCS#8 DER from the agent and is written as it came: never parsed into a JCA key.
-            written.add(writeFile(dir.resolve("svid." + i + ".key"),
-                    pemBlock("PRIVATE KEY", svid.getX509SvidKey().toByteArray()), KEY_MODE));
-            written.add(writeFile(dir.resolve("bundle." + i + ".pem"), pem(certificates(svid.getBundle())),
-                    PUBLIC_MODE));
+            written.add(PemFiles.write(dir.resolve("svid." + i + ".key"),
+                    pemBlock("PRIVATE KEY", svid.getX509SvidKey().toByteArray()), PemFiles.KEY_MODE));
+            written.add(PemFiles.write(dir.resolve("bundle." + i + ".pem"), pem(certificates(svid.getBundle())),
+                    PemFiles.PUBLIC_MODE));
             int j = 0;
             for (ByteString bundle : federated.values()) {
-                written.add(writeFile(dir.resolve("federated_bundle." + i + "." + j + ".pem"),
-                        pem(certificates(bundle)), PUBLIC_MODE));
+                written.add(PemFiles.write(dir.resolve("federated_bundle." + i + "." + j + ".pem"),
+                        pem(certificates(bundle)), PemFiles.PUBLIC_MODE));
                 j++;
             }
         }
@@ -93,26 +85,6 @@ public final class SvidFiles {
     }
 
     static byte[] pemBlock(String type, byte[] der) {
-        String body = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der);
-        return ("-----BEGIN " + type + "-----\n" + body + "\n-----END " + type + "-----\n")
-                .getBytes(StandardCharsets.US_ASCII);
-    }
-
-    /** Writes through a temporary file created with its final mode, so a key is never readable by others. */
-    private static Path writeFile(Path target, byte[] content, Set<PosixFilePermission> mode) throws IOException {
-        Path temp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp",
-                PosixFilePermissions.asFileAttribute(KEY_MODE));
-        try {
-            Files.write(temp, content);
-            Files.setPosixFilePermissions(temp, mode);
-            try {
-                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(temp);
-        }
-        return target;
+        return PemFiles.pem(type, der).getBytes(StandardCharsets.US_ASCII);
     }
 }

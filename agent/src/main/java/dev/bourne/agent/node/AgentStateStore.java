@@ -1,5 +1,6 @@
 package dev.bourne.agent.node;
 
+import dev.bourne.agent.files.PemFiles;
 import dev.bourne.agent.workloadapi.WorkloadKey;
 import dev.bourne.core.bundle.SpiffeBundle;
 import dev.bourne.core.bundle.SpiffeBundleJson;
@@ -8,11 +9,8 @@ import dev.bourne.core.svid.x509.X509SvidException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
@@ -21,7 +19,6 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,8 +36,6 @@ public final class AgentStateStore {
     public static final long MAX_FILE_BYTES = 1 << 20;
 
     private static final Logger LOG = LoggerFactory.getLogger(AgentStateStore.class);
-    private static final Set<PosixFilePermission> KEY_MODE = PosixFilePermissions.fromString("rw-------");
-    private static final Set<PosixFilePermission> PUBLIC_MODE = PosixFilePermissions.fromString("rw-r--r--");
 
     private final Path dataDir;
     private final Path svidDir;
@@ -83,8 +78,8 @@ public final class AgentStateStore {
     }
 
     public void saveBundle(SpiffeBundle bundle) throws IOException {
-        write(dataDir.resolve(BUNDLE_FILE), SpiffeBundleJson.encode(bundle).getBytes(StandardCharsets.UTF_8),
-                PUBLIC_MODE);
+        PemFiles.write(dataDir.resolve(BUNDLE_FILE),
+                SpiffeBundleJson.encode(bundle).getBytes(StandardCharsets.UTF_8), PemFiles.PUBLIC_MODE);
     }
 
     /** The agent SVID saved by the last run, if the store persists it and one is readable. */
@@ -98,7 +93,7 @@ public final class AgentStateStore {
             if (!Files.exists(svidFile) || !Files.exists(keyFile)) {
                 return Optional.empty();
             }
-            if (!Files.getPosixFilePermissions(keyFile).equals(KEY_MODE)) {
+            if (!Files.getPosixFilePermissions(keyFile).equals(PemFiles.KEY_MODE)) {
                 LOG.warn("ignoring {}: its mode is not 0600", keyFile);
                 return Optional.empty();
             }
@@ -122,15 +117,17 @@ public final class AgentStateStore {
         StringBuilder chain = new StringBuilder();
         for (X509Certificate cert : svid.chain()) {
             try {
-                chain.append(pem("CERTIFICATE", cert.getEncoded()));
+                chain.append(PemFiles.pem("CERTIFICATE", cert.getEncoded()));
             } catch (java.security.cert.CertificateEncodingException e) {
                 throw new IOException("cannot encode the agent SVID", e);
             }
         }
         // The key file first: a crash between the two writes leaves a key without its certificate, never the reverse.
-        write(svidDir.resolve(KEY_FILE), pem("PRIVATE KEY", svid.pkcs8().pkcs8()).getBytes(StandardCharsets.US_ASCII),
-                KEY_MODE);
-        write(svidDir.resolve(SVID_FILE), chain.toString().getBytes(StandardCharsets.US_ASCII), PUBLIC_MODE);
+        PemFiles.write(svidDir.resolve(KEY_FILE),
+                PemFiles.pem("PRIVATE KEY", svid.pkcs8().pkcs8()).getBytes(StandardCharsets.US_ASCII),
+                PemFiles.KEY_MODE);
+        PemFiles.write(svidDir.resolve(SVID_FILE), chain.toString().getBytes(StandardCharsets.US_ASCII),
+                PemFiles.PUBLIC_MODE);
     }
 
     /** Forgets the agent SVID (the server evicted the agent). */
@@ -146,12 +143,6 @@ public final class AgentStateStore {
         return Files.readAllBytes(file);
     }
 
-    private static String pem(String type, byte[] der) {
-        return "-----BEGIN " + type + "-----\n"
-                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
-                + "\n-----END " + type + "-----\n";
-    }
-
     private static byte[] pemBody(byte[] pem, String type) {
         String text = new String(pem, StandardCharsets.US_ASCII);
         String begin = "-----BEGIN " + type + "-----";
@@ -162,21 +153,5 @@ public final class AgentStateStore {
             throw new IllegalArgumentException("not a PEM " + type);
         }
         return Base64.getMimeDecoder().decode(text.substring(from + begin.length(), to));
-    }
-
-    private static void write(Path target, byte[] content, Set<PosixFilePermission> mode) throws IOException {
-        Path temp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp",
-                PosixFilePermissions.asFileAttribute(KEY_MODE));
-        try {
-            Files.write(temp, content);
-            Files.setPosixFilePermissions(temp, mode);
-            try {
-                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(temp);
-        }
     }
 }
