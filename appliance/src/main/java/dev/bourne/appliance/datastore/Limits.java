@@ -68,4 +68,29 @@ public final class Limits {
 
     private Limits() {
     }
+
+    /**
+     * Whether {@code name} is a DNS name an entry may list: dot-separated labels of 1 to {@link #MAX_DNS_LABEL_LENGTH}
+     * ASCII letters, digits and inner hyphens, optionally led by {@code *.} for a wildcard. The one syntax check the
+     * datastore and the admin API share; the overall length ({@link #MAX_DNS_NAME_LENGTH}) is checked by the callers.
+     */
+    public static boolean isDnsName(String name) {
+        String rest = name.startsWith("*.") ? name.substring(2) : name;
+        if (rest.isEmpty()) {
+            return false;
+        }
+        for (String label : rest.split("\\.", -1)) {
+            if (label.isEmpty() || label.length() > MAX_DNS_LABEL_LENGTH || label.startsWith("-")
+                    || label.endsWith("-")) {
+                return false;
+            }
+            for (int i = 0; i < label.length(); i++) {
+                char c = label.charAt(i);
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-')) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
 }

@@ -91,33 +91,13 @@ final class Validator {
             if (name.length() > Limits.MAX_DNS_NAME_LENGTH) {
                 throw new InvalidArgumentException(field, Limits.DNS_NAME_TOO_LONG);
             }
-            if (!isDnsName(name)) {
+            if (!Limits.isDnsName(name)) {
                 throw new InvalidArgumentException(field, Limits.DNS_NAME_INVALID);
             }
             if (!seen.add(name.toLowerCase(Locale.ROOT))) {
                 throw new InvalidArgumentException(field, Limits.DNS_NAME_DUPLICATE);
             }
         }
-    }
-
-    private static boolean isDnsName(String name) {
-        String rest = name.startsWith("*.") ? name.substring(2) : name;
-        if (rest.isEmpty()) {
-            return false;
-        }
-        for (String label : rest.split("\\.", -1)) {
-            if (label.isEmpty() || label.length() > Limits.MAX_DNS_LABEL_LENGTH || label.startsWith("-")
-                    || label.endsWith("-")) {
-                return false;
-            }
-            for (int i = 0; i < label.length(); i++) {
-                char c = label.charAt(i);
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-')) {
-                    return false;
-                }
-            }
-        }
-        return true;
     }
 
     static void federatesWith(List<TrustDomain> domains) throws InvalidArgumentException {
