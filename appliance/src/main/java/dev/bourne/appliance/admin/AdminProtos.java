@@ -11,6 +11,7 @@ import dev.bourne.appliance.ca.journal.X509AuthorityRecord;
 import dev.bourne.appliance.datastore.AttestedNode;
 import dev.bourne.appliance.datastore.EntryField;
 import dev.bourne.appliance.datastore.RegistrationEntry;
+import dev.bourne.appliance.protos.EntryProtos;
 import dev.bourne.core.bundle.SpiffeBundle;
 import dev.bourne.core.selector.Selector;
 import dev.bourne.core.spiffeid.SpiffeId;
@@ -94,10 +95,6 @@ final class AdminProtos {
         return out;
     }
 
-    static dev.bourne.api.v1.Selector toProto(Selector selector) {
-        return dev.bourne.api.v1.Selector.newBuilder().setType(selector.type()).setValue(selector.value()).build();
-    }
-
     // Entries
 
     /** The domain entry a request describes; only shapes are checked here, {@link EntryValidator} checks rules. */
@@ -130,25 +127,6 @@ final class AdminProtos {
                 .storeSvid(proto.getStoreSvid())
                 .hint(proto.getHint())
                 .build();
-    }
-
-    static dev.bourne.api.v1.RegistrationEntry toProto(RegistrationEntry entry) {
-        dev.bourne.api.v1.RegistrationEntry.Builder b = dev.bourne.api.v1.RegistrationEntry.newBuilder()
-                .setId(entry.id())
-                .setSpiffeId(entry.spiffeId().toString())
-                .setParentId(entry.parentId().toString())
-                .setX509SvidTtl(seconds(entry.x509SvidTtl()))
-                .setJwtSvidTtl(seconds(entry.jwtSvidTtl()))
-                .setAdmin(entry.admin())
-                .setDownstream(entry.downstream())
-                .addAllDnsNames(entry.dnsNames())
-                .setRevisionNumber(entry.revisionNumber())
-                .setStoreSvid(entry.storeSvid())
-                .setHint(entry.hint())
-                .setCreatedAt(entry.createdAt().getEpochSecond());
-        entry.selectors().forEach(s -> b.addSelectors(toProto(s)));
-        entry.federatesWith().forEach(td -> b.addFederatesWith(td.name()));
-        return b.build();
     }
 
     /** The datastore fields an update mask names; an absent mask means every field, as SPIRE. */
@@ -225,7 +203,7 @@ final class AdminProtos {
                 .setCanReattest(node.canReattest());
         node.certificate().ifPresent(c -> b.setX509SvidSerialNumber(c.serialNumber())
                 .setX509SvidExpiresAt(c.notAfter().getEpochSecond()));
-        node.selectors().forEach(s -> b.addSelectors(toProto(s)));
+        node.selectors().forEach(s -> b.addSelectors(EntryProtos.toProto(s)));
         return b.build();
     }
 
@@ -323,9 +301,5 @@ final class AdminProtos {
                 .setTainted(record.tainted())
                 .setSlot(record.slotId())
                 .build();
-    }
-
-    static int seconds(Duration duration) {
-        return (int) Math.min(Integer.MAX_VALUE, duration.getSeconds());
     }
 }

@@ -22,6 +22,7 @@ import dev.bourne.appliance.datastore.Page;
 import dev.bourne.appliance.datastore.PageRequest;
 import dev.bourne.appliance.datastore.RegistrationEntry;
 import dev.bourne.appliance.datastore.SelectorMatch;
+import dev.bourne.appliance.protos.EntryProtos;
 import dev.bourne.core.selector.Selector;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -61,7 +62,7 @@ final class EntryAdminService extends EntryGrpc.EntryImplBase {
             for (RegistrationEntry entry : result.items()) {
                 // The datastore has no hint index; the hint filter applies to each page as SPIRE's cache does.
                 if (hint.isEmpty() || hint.equals(entry.hint())) {
-                    b.addEntries(AdminProtos.toProto(entry));
+                    b.addEntries(EntryProtos.toProto(entry));
                 }
             }
             result.nextPageToken().ifPresent(b::setNextPageToken);
@@ -101,7 +102,7 @@ final class EntryAdminService extends EntryGrpc.EntryImplBase {
     public void getEntry(GetEntryRequest request, StreamObserver<dev.bourne.api.v1.RegistrationEntry> observer) {
         AdminErrors.unary(observer, () -> {
             validator.entryId("id", request.getId());
-            return dataStore.getEntry(request.getId()).map(AdminProtos::toProto)
+            return dataStore.getEntry(request.getId()).map(EntryProtos::toProto)
                     .orElseThrow(() -> new UnknownResourceException(String.format(NOT_FOUND, request.getId())));
         });
     }
@@ -116,7 +117,7 @@ final class EntryAdminService extends EntryGrpc.EntryImplBase {
                 try {
                     RegistrationEntry entry = AdminProtos.entry(proto);
                     validator.validate(entry);
-                    result.setEntry(AdminProtos.toProto(dataStore.createEntry(entry))).setStatus(AdminErrors.OK);
+                    result.setEntry(EntryProtos.toProto(dataStore.createEntry(entry))).setStatus(AdminErrors.OK);
                 } catch (Exception e) {
                     result.setStatus(AdminErrors.of(e).toProto()).setEntry(proto);
                 }
@@ -136,7 +137,7 @@ final class EntryAdminService extends EntryGrpc.EntryImplBase {
             for (dev.bourne.api.v1.RegistrationEntry proto : request.getEntriesList()) {
                 BatchUpdateEntryResponse.Result.Builder result = BatchUpdateEntryResponse.Result.newBuilder();
                 try {
-                    result.setEntry(AdminProtos.toProto(update(proto, mask))).setStatus(AdminErrors.OK);
+                    result.setEntry(EntryProtos.toProto(update(proto, mask))).setStatus(AdminErrors.OK);
                 } catch (Exception e) {
                     result.setStatus(AdminErrors.of(e).toProto()).setEntry(proto);
                 }
@@ -153,7 +154,7 @@ final class EntryAdminService extends EntryGrpc.EntryImplBase {
         RegistrationEntry stored = dataStore.getEntry(proto.getId())
                 .orElseThrow(() -> new UnknownResourceException(String.format(NOT_FOUND, proto.getId())));
         // Fields outside the mask may be left empty in the request: fill them from the stored entry before parsing.
-        dev.bourne.api.v1.RegistrationEntry.Builder full = AdminProtos.toProto(stored).toBuilder();
+        dev.bourne.api.v1.RegistrationEntry.Builder full = EntryProtos.toProto(stored).toBuilder();
         dev.bourne.api.v1.RegistrationEntry masked = overlay(full, proto, mask);
         RegistrationEntry wanted = AdminProtos.entry(masked.toBuilder().setExpiresAt(0).build());
         RegistrationEntry merged = AdminProtos.merge(stored, wanted, mask);

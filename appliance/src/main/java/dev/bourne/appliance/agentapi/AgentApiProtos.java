@@ -9,10 +9,7 @@ import dev.bourne.appliance.ca.CaSnapshot;
 import dev.bourne.appliance.ca.IssuedJwtSvid;
 import dev.bourne.appliance.ca.IssuedX509Svid;
 import dev.bourne.appliance.ca.journal.JwtAuthorityRecord;
-import dev.bourne.appliance.datastore.RegistrationEntry;
 import dev.bourne.core.bundle.SpiffeBundle;
-import dev.bourne.core.selector.Selector;
-import dev.bourne.core.spiffeid.TrustDomain;
 import java.security.PublicKey;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
@@ -38,30 +35,6 @@ final class AgentApiProtos {
                 .build();
     }
 
-    static dev.bourne.api.v1.RegistrationEntry entry(RegistrationEntry entry) {
-        dev.bourne.api.v1.RegistrationEntry.Builder builder = dev.bourne.api.v1.RegistrationEntry.newBuilder()
-                .setId(entry.id())
-                .setSpiffeId(entry.spiffeId().toString())
-                .setParentId(entry.parentId().toString())
-                .setX509SvidTtl(seconds(entry.x509SvidTtl().getSeconds()))
-                .setJwtSvidTtl(seconds(entry.jwtSvidTtl().getSeconds()))
-                .setAdmin(entry.admin())
-                .setDownstream(entry.downstream())
-                .addAllDnsNames(entry.dnsNames())
-                .setRevisionNumber(entry.revisionNumber())
-                .setStoreSvid(entry.storeSvid())
-                .setHint(entry.hint())
-                .setCreatedAt(entry.createdAt().getEpochSecond());
-        for (Selector selector : entry.selectors()) {
-            builder.addSelectors(dev.bourne.api.v1.Selector.newBuilder().setType(selector.type())
-                    .setValue(selector.value()));
-        }
-        for (TrustDomain domain : entry.federatesWith()) {
-            builder.addFederatesWith(domain.name());
-        }
-        return builder.build();
-    }
-
     /** The trust domain's bundle with its sequence number, refresh hint and JWT key expiries from the CA. */
     static TrustBundle bundle(CaSnapshot snapshot) {
         SpiffeBundle bundle = snapshot.bundle();
@@ -82,9 +55,5 @@ final class AgentApiProtos {
         bundle.sequence().ifPresent(builder::setSequenceNumber);
         bundle.refreshHint().ifPresent(hint -> builder.setRefreshHint(hint.getSeconds()));
         return builder.build();
-    }
-
-    private static int seconds(long seconds) {
-        return (int) Math.min(Integer.MAX_VALUE, seconds);
     }
 }

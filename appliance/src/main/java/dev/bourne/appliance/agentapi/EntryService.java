@@ -5,6 +5,7 @@ import dev.bourne.api.v1.EntryRevision;
 import dev.bourne.api.v1.SyncAuthorizedEntriesRequest;
 import dev.bourne.api.v1.SyncAuthorizedEntriesResponse;
 import dev.bourne.appliance.datastore.RegistrationEntry;
+import dev.bourne.appliance.protos.EntryProtos;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +36,7 @@ final class EntryService extends EntryGrpc.EntryImplBase {
             SyncAuthorizedEntriesResponse.Builder response = SyncAuthorizedEntriesResponse.newBuilder()
                     .addAllRemovedIds(sync.removedIds());
             for (RegistrationEntry entry : sync.changed()) {
-                response.addChanged(AgentApiProtos.entry(entry));
+                response.addChanged(EntryProtos.toProto(entry));
             }
             responses.onNext(response.build());
             responses.onCompleted();
