@@ -5,20 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
-import dev.bourne.agent.cache.WorkloadKeyGenerator;
 import dev.bourne.testing.pki.TestCa;
-import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import org.junit.jupiter.api.Test;
 
 class AgentKeysTest {
     private final TestCa ca = TestCa.root("example.org");
-
-    private AgentSvid svid() throws Exception {
-        WorkloadKeyGenerator.GeneratedKey key = new WorkloadKeyGenerator(new SecureRandom()).generate();
-        return new AgentSvid(TestCa.svidChain(ca.leaf("spiffe://example.org/spire/agent/join_token/t",
-                key.publicKey()), ca), key.privateKey());
-    }
 
     @Test
     void beforeAttestation_noClientCertificate() {
@@ -29,11 +21,11 @@ class AgentKeysTest {
     @Test
     void swap_aliasChosenBeforeTheSwapStillYieldsAMatchingChainAndKey() throws Exception {
         AgentKeys keys = new AgentKeys();
-        AgentSvid first = svid();
+        AgentSvid first = TestAgentSvids.issue(ca);
         keys.set(first);
         String alias = keys.chooseEngineClientAlias(new String[] {"EC"}, null, null);
 
-        AgentSvid second = svid();
+        AgentSvid second = TestAgentSvids.issue(ca);
         keys.set(second);
 
         // A handshake that chose its alias before the swap gets the old pair, never a mix.
@@ -47,7 +39,7 @@ class AgentKeysTest {
     @Test
     void clear_presentsNothing() throws Exception {
         AgentKeys keys = new AgentKeys();
-        keys.set(svid());
+        keys.set(TestAgentSvids.issue(ca));
         String alias = keys.chooseEngineClientAlias(new String[] {"EC"}, null, null);
         keys.clear();
         assertNull(keys.chooseEngineClientAlias(new String[] {"EC"}, null, null));

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.bourne.agent.cache.WorkloadKeyGenerator;
 import dev.bourne.core.bundle.SpiffeBundle;
 import dev.bourne.core.spiffeid.TrustDomain;
 import dev.bourne.testing.pki.TestCa;
@@ -13,7 +12,6 @@ import dev.bourne.testing.pki.TestKeys;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,16 +25,10 @@ class AgentStateStoreTest {
     Path dir;
     private final TestCa ca = TestCa.root("example.org");
 
-    private AgentSvid svid() throws Exception {
-        WorkloadKeyGenerator.GeneratedKey key = new WorkloadKeyGenerator(new SecureRandom()).generate();
-        return new AgentSvid(TestCa.svidChain(ca.leaf("spiffe://example.org/spire/agent/join_token/t",
-                key.publicKey()), ca), key.privateKey());
-    }
-
     @Test
     void disk_svidAndKeyRoundTrip_keyFileIs0600() throws Exception {
         AgentStateStore store = new AgentStateStore(dir, Optional.of(dir));
-        AgentSvid saved = svid();
+        AgentSvid saved = TestAgentSvids.issue(ca);
         store.saveSvid(saved);
 
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(
@@ -50,7 +42,7 @@ class AgentStateStoreTest {
     @Test
     void disk_keyFileOpenedUp_isIgnored() throws Exception {
         AgentStateStore store = new AgentStateStore(dir, Optional.of(dir));
-        store.saveSvid(svid());
+        store.saveSvid(TestAgentSvids.issue(ca));
         Files.setPosixFilePermissions(dir.resolve(AgentStateStore.KEY_FILE),
                 PosixFilePermissions.fromString("rw-r--r--"));
         assertTrue(store.loadSvid().isEmpty());
@@ -59,17 +51,17 @@ class AgentStateStoreTest {
     @Test
     void disk_corruptFiles_ignored() throws Exception {
         AgentStateStore store = new AgentStateStore(dir, Optional.of(dir));
-        store.saveSvid(svid());
+        store.saveSvid(TestAgentSvids.issue(ca));
         Files.writeString(dir.resolve(AgentStateStore.SVID_FILE), "garbage");
         assertTrue(store.loadSvid().isEmpty());
     }
 
     @Test
     void memory_neverWritesTheKey_andRemovesOneLeftBehind() throws Exception {
-        new AgentStateStore(dir, Optional.of(dir)).saveSvid(svid());
+        new AgentStateStore(dir, Optional.of(dir)).saveSvid(TestAgentSvids.issue(ca));
         AgentStateStore memory = new AgentStateStore(dir, Optional.empty());
         assertFalse(Files.exists(dir.resolve(AgentStateStore.KEY_FILE)));
-        memory.saveSvid(svid());
+        memory.saveSvid(TestAgentSvids.issue(ca));
         assertFalse(Files.exists(dir.resolve(AgentStateStore.KEY_FILE)));
         assertTrue(memory.loadSvid().isEmpty());
     }
