@@ -1,10 +1,10 @@
 # Shared by bin/test and bin/quickstart: installs what Bourne needs on a Debian or RHEL-family machine and starts
 # PostgreSQL. Source it; it defines functions only.
 
-BOURNE_DEBIAN_PACKAGES=(softhsm2 opensc swtpm swtpm-tools tpm2-tools postgresql openssl)
-BOURNE_RHEL_PACKAGES=(softhsm opensc swtpm swtpm-tools tpm2-tools postgresql-server postgresql openssl)
+BOURNE_DEBIAN_PACKAGES=(softhsm2 opensc swtpm swtpm-tools tpm2-tools postgresql openssl util-linux python3)
+BOURNE_RHEL_PACKAGES=(softhsm opensc swtpm swtpm-tools tpm2-tools postgresql-server postgresql openssl util-linux python3)
 # Commands the suite runs; if all are present nothing is installed (and no package index is downloaded).
-BOURNE_COMMANDS=(softhsm2-util pkcs11-tool swtpm swtpm_setup swtpm_ioctl tpm2_getcap psql openssl java mvn)
+BOURNE_COMMANDS=(softhsm2-util pkcs11-tool swtpm swtpm_setup swtpm_ioctl tpm2_getcap psql openssl setpriv python3 java mvn)
 
 bourne::log() {
     printf '\033[1m==> %s\033[0m\n' "$*" >&2

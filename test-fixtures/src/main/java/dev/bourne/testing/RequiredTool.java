@@ -22,7 +22,9 @@ public enum RequiredTool {
     PSQL("psql", "postgresql-client", "postgresql"),
     PG_CTLCLUSTER("pg_ctlcluster", "postgresql-common", "postgresql-server"),
     PG_LSCLUSTERS("pg_lsclusters", "postgresql-common", "postgresql-server"),
-    RUNUSER("runuser", "util-linux", "util-linux");
+    RUNUSER("runuser", "util-linux", "util-linux"),
+    SETPRIV("setpriv", "util-linux", "util-linux"),
+    PYTHON3("python3", "python3", "python3");
 
     private static final List<Path> EXTRA_DIRS = List.of(
             Path.of("/usr/sbin"), Path.of("/sbin"), Path.of("/usr/local/sbin"), Path.of("/usr/share/swtpm"));

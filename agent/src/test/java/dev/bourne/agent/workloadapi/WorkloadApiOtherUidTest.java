@@ -3,6 +3,7 @@ package dev.bourne.agent.workloadapi;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.bourne.testing.RequiredTool;
 import dev.bourne.agent.cache.WorkloadEntry;
 import dev.bourne.core.selector.Selector;
 import dev.bourne.core.spiffeid.SpiffeId;
@@ -115,7 +116,7 @@ class WorkloadApiOtherUidTest {
     /** Starts the probe as {@code uid}:{@code uid} with no supplementary groups. */
     private static Process probe(int uid, int calls) throws IOException {
         String java = ProcessHandle.current().info().command().orElseThrow();
-        return new ProcessBuilder("setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups",
+        return new ProcessBuilder(RequiredTool.SETPRIV.path().toString(), "--reuid=" + uid, "--regid=" + uid, "--clear-groups",
                 java, "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1", "-Xmx64m", "-cp", classpath,
                 WorkloadProbe.class.getName(), agent.socket().toString(), Integer.toString(calls))
                 .directory(classpathDir.toFile())

@@ -3,6 +3,7 @@ package dev.bourne.agent.workloadapi;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.bourne.testing.RequiredTool;
 import dev.bourne.agent.cache.WorkloadEntry;
 import dev.bourne.core.selector.Selector;
 import dev.bourne.core.spiffeid.SpiffeId;
@@ -61,7 +62,7 @@ class WorkloadApiPidReuseTest {
         assertTrue(mkfifo.waitFor(30, TimeUnit.SECONDS));
         assertEquals(0, mkfifo.exitValue());
         String java = ProcessHandle.current().info().command().orElseThrow();
-        return new ProcessBuilder("python3", script.toString(), agent.socket().toString(), mode, fifo.toString(),
+        return new ProcessBuilder(RequiredTool.PYTHON3.path().toString(), script.toString(), agent.socket().toString(), mode, fifo.toString(),
                 dir.resolve("probe.out").toString(), java, "-XX:TieredStopAtLevel=1", "-Xmx64m",
                 "-cp", System.getProperty("java.class.path"), InheritedConnectionProbe.class.getName())
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
