@@ -8,8 +8,7 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.PublicKey;
-import java.security.cert.CertPath;
-import java.security.cert.CertPathValidator;
+import java.security.cert.CertPathBuilder;
 import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertStore;
 import java.security.cert.Certificate;
@@ -339,18 +338,19 @@ public final class EkCaStore {
             target.setCertificate(certificate);
             PKIXBuilderParameters parameters = new PKIXBuilderParameters(anchors, target);
             parameters.setRevocationEnabled(false);
+            // Infineon's and Intel's EK CAs mark certificatePolicies critical and carry CPS qualifiers; RFC 5280
+            // 4.2.1.4 lets a validator ignore qualifiers, and the JDK's default rejects such paths outright.
+            parameters.setPolicyQualifiersRejected(false);
             parameters.setDate(date);
             parameters.addCertStore(intermediateStore);
             parameters.addCertStore(CertStore.getInstance("Collection",
                     new CollectionCertStoreParameters(List.of(certificate))));
             parameters.addCertPathChecker(new TcgExtensionsChecker());
-            PKIXCertPathBuilderResult built = (PKIXCertPathBuilderResult) java.security.cert.CertPathBuilder
-                    .getInstance("PKIX").build(parameters);
-            // The builder validates as it builds; validating the path again with the validator is cheap and makes
-            // the decision independent of the builder's shortcuts.
-            CertPath path = built.getCertPath();
-            CertPathValidator.getInstance("PKIX").validate(path, parameters);
-            return built;
+            // The JDK's builder runs the full PKIX validation (signatures, validity, basic constraints, key usage,
+            // policies, the checker above) on every candidate path before returning it. CertPathValidator is not run
+            // again: it additionally insists that the anchor's subject key identifier equal the top certificate's
+            // authority key identifier, which Infineon's RSA EK intermediates do not satisfy.
+            return (PKIXCertPathBuilderResult) CertPathBuilder.getInstance("PKIX").build(parameters);
         } catch (GeneralSecurityException e) {
             throw new TpmAttestationException(TpmAttestationException.Kind.REJECTED, EK_CERTIFICATE_UNTRUSTED, e);
         } catch (RuntimeException e) {
