@@ -112,6 +112,16 @@ public final class PcrPolicies {
     }
 
     @Override
+    public boolean equals(Object o) {
+        return o instanceof PcrPolicies other && other.required == required && other.policies.equals(policies);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(policies, required);
+    }
+
+    @Override
     public String toString() {
         return "PcrPolicies[" + policies.keySet() + ", required=" + required + "]";
     }

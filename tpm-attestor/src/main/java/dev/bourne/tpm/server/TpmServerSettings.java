@@ -159,7 +159,7 @@ public record TpmServerSettings(EkTrustMode ekTrust, List<Path> ekCaPaths, TpmHa
             }
         }
         if (ekTrust.usesCertificates() && data.contains(EK_CA_PATHS) && caTexts.isEmpty()
-                && data.errors().stream().noneMatch(e -> e.key().endsWith(EK_CA_PATHS))) {
+                && data.errors().stream().noneMatch(e -> e.key().contains(EK_CA_PATHS))) {
             data.error(EK_CA_PATHS, "must list at least one file or directory");
         } else if (ekTrust.usesCertificates() && !data.contains(EK_CA_PATHS)) {
             data.error(EK_CA_PATHS, CA_PATHS_REQUIRED);
