@@ -133,10 +133,10 @@ class AgentTpmTest {
             akPublic = tpm.akPublic();
         }
         byte[] secret = HexFormat.of().parseHex("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
-        Credential credential = makeCredential(swtpm, akName(akPublic), secret);
+        Tpm2Tools.Credential credential = new Tpm2Tools(swtpm, dir).makeCredential(Tpm2Tools.name(akPublic), secret);
 
         try (AgentTpm tpm = Tpm2Tools.open(swtpm, settings(swtpm, type))) {
-            assertArrayEquals(secret, tpm.activateCredential(credential.blob, credential.encryptedSecret));
+            assertArrayEquals(secret, tpm.activateCredential(credential.blob(), credential.encryptedSecret()));
         }
         assertEquals(List.of(), Tpm2Tools.loadedHandles(swtpm));
     }
@@ -146,11 +146,11 @@ class AgentTpmTest {
         byte[] otherName = new byte[34];
         otherName[1] = 0x0b;
         Arrays.fill(otherName, 2, 34, (byte) 0x5a);
-        Credential credential = makeCredential(swtpm, otherName, new byte[32]);
+        Tpm2Tools.Credential credential = new Tpm2Tools(swtpm, dir).makeCredential(otherName, new byte[32]);
 
         try (AgentTpm tpm = Tpm2Tools.open(swtpm, Tpm2Tools.settings(swtpm))) {
             AgentTpmException e = assertThrows(AgentTpmException.class,
-                    () -> tpm.activateCredential(credential.blob, credential.encryptedSecret));
+                    () -> tpm.activateCredential(credential.blob(), credential.encryptedSecret()));
             assertEquals("TPM2_ActivateCredential", e.command());
             assertTrue(e.getMessage().startsWith("TPM2_ActivateCredential failed with TPM response code 0x"),
                     e.getMessage());
@@ -189,34 +189,5 @@ class AgentTpmTest {
         assertEquals(List.of(), Tpm2Tools.loadedHandles(swtpm));
     }
 
-    /** TPM2B_NAME contents of a public area: nameAlg (SHA-256) || SHA-256(TPMT_PUBLIC). */
-    static byte[] akName(byte[] akPublic) throws Exception {
-        return ByteBuffer.allocate(34).putShort((short) 0x000b)
-                .put(MessageDigest.getInstance("SHA-256").digest(akPublic)).array();
-    }
 
-    record Credential(byte[] blob, byte[] encryptedSecret) {
-    }
-
-    /**
-     * {@code tpm2_makecredential -T none} offline against the EK's PEM; its file is magic 0xBADCC0DE, version 1,
-     * TPM2B_ID_OBJECT, TPM2B_ENCRYPTED_SECRET.
-     */
-    Credential makeCredential(Swtpm swtpm, byte[] name, byte[] secret) throws Exception {
-        Tpm2Tools tools = new Tpm2Tools(swtpm, dir);
-        tools.run("tpm2_readpublic", "-c", "0x81010001", "-f", "pem", "-o", tools.file("ek.pem").toString());
-        Files.write(tools.file("secret"), secret);
-        tools.run("tpm2_makecredential", "-T", "none", "-u", tools.file("ek.pem").toString(), "-G", "rsa", "-s",
-                tools.file("secret").toString(), "-n", HexFormat.of().formatHex(name), "-o",
-                tools.file("credential").toString());
-        ByteBuffer in = ByteBuffer.wrap(Files.readAllBytes(tools.file("credential")));
-        assertEquals(0xBADCC0DE, in.getInt());
-        assertEquals(1, in.getInt());
-        byte[] blob = new byte[Short.toUnsignedInt(in.getShort())];
-        in.get(blob);
-        byte[] encrypted = new byte[Short.toUnsignedInt(in.getShort())];
-        in.get(encrypted);
-        assertEquals(0, in.remaining());
-        return new Credential(blob, encrypted);
-    }
 }

@@ -111,4 +111,42 @@ final class Tpm2Tools {
         }
         return out.array();
     }
+
+    /** What tpm2_makecredential produced: TPM2B_ID_OBJECT and TPM2B_ENCRYPTED_SECRET contents. */
+    record Credential(byte[] blob, byte[] encryptedSecret) {
+    }
+
+    /**
+     * {@code tpm2_makecredential -T none} offline against the RSA EK's PEM; its output file is magic 0xBADCC0DE,
+     * version 1, TPM2B_ID_OBJECT, TPM2B_ENCRYPTED_SECRET (all big-endian).
+     */
+    Credential makeCredential(byte[] name, byte[] secret) throws java.io.IOException {
+        run("tpm2_readpublic", "-c", "0x81010001", "-f", "pem", "-o", file("ek.pem").toString());
+        java.nio.file.Files.write(file("secret"), secret);
+        run("tpm2_makecredential", "-T", "none", "-u", file("ek.pem").toString(), "-G", "rsa", "-s",
+                file("secret").toString(), "-n", java.util.HexFormat.of().formatHex(name), "-o",
+                file("credential").toString());
+        ByteBuffer in = ByteBuffer.wrap(java.nio.file.Files.readAllBytes(file("credential")));
+        if (in.getInt() != 0xBADCC0DE || in.getInt() != 1) {
+            throw new IllegalStateException("unexpected tpm2_makecredential output header");
+        }
+        byte[] blob = new byte[Short.toUnsignedInt(in.getShort())];
+        in.get(blob);
+        byte[] encrypted = new byte[Short.toUnsignedInt(in.getShort())];
+        in.get(encrypted);
+        if (in.hasRemaining()) {
+            throw new IllegalStateException("trailing bytes in tpm2_makecredential output");
+        }
+        return new Credential(blob, encrypted);
+    }
+
+    /** TPM2B_NAME contents of a public area with a SHA-256 name: 0x000B || SHA-256(TPMT_PUBLIC). */
+    static byte[] name(byte[] publicArea) {
+        try {
+            return ByteBuffer.allocate(34).putShort((short) 0x000b)
+                    .put(java.security.MessageDigest.getInstance("SHA-256").digest(publicArea)).array();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 }
