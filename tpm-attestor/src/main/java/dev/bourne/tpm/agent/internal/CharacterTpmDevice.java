@@ -59,8 +59,11 @@ public final class CharacterTpmDevice extends TpmDevice {
             }
             ByteBuffer answer = ByteBuffer.allocate(RESPONSE_BUFFER);
             int read = c.read(answer);
+            if (read < 0) {
+                throw new TpmException(path + " returned no response (end of file): it is not a TPM");
+            }
             if (read < 10) {
-                throw new TpmException(path + " returned a response of " + read + " bytes");
+                throw new TpmException(path + " returned " + read + " bytes, less than a TPM response header");
             }
             response = Arrays.copyOf(answer.array(), read);
         } catch (IOException e) {
