@@ -92,6 +92,7 @@ public final class SimulatorTcpTpmDevice extends TpmDevice {
             out.write(frame.array());
             out.flush();
         } catch (IOException e) {
+            close();
             throw new TpmException("cannot send a command to the TPM at " + s.getRemoteSocketAddress() + ": "
                     + e.getMessage(), e);
         }
@@ -100,6 +101,9 @@ public final class SimulatorTcpTpmDevice extends TpmDevice {
     @Override
     public byte[] getResponse() {
         Socket s = requireSocket();
+        // Any failure leaves the stream at an unknown position: drop the connection so no later command reads the
+        // rest of this response as its own.
+        boolean complete = false;
         try {
             int length = in.readInt();
             if (length < 10 || length > MAX_RESPONSE) {
@@ -112,10 +116,15 @@ public final class SimulatorTcpTpmDevice extends TpmDevice {
             if (ack != 0) {
                 throw new TpmException("the TPM at " + s.getRemoteSocketAddress() + " acknowledged with " + ack);
             }
+            complete = true;
             return response;
         } catch (IOException e) {
             throw new TpmException("cannot read a response from the TPM at " + s.getRemoteSocketAddress() + ": "
                     + e.getMessage(), e);
+        } finally {
+            if (!complete) {
+                close();
+            }
         }
     }
 
