@@ -98,6 +98,16 @@ public final class EventLog {
     private static final int SHA1_DIGEST_BYTES = 20;
     private static final int FIRST_DRTM_PCR = 17;
     private static final int LAST_DRTM_PCR = 22;
+    /** Field names for truncation messages, built once rather than per digest of every event. */
+    private static final String[] HASH_ALG_FIELDS = new String[MAX_ALGORITHMS];
+    private static final String[] DIGEST_FIELDS = new String[MAX_ALGORITHMS];
+
+    static {
+        for (int i = 0; i < MAX_ALGORITHMS; i++) {
+            HASH_ALG_FIELDS[i] = "digests[" + i + "].hashAlg";
+            DIGEST_FIELDS[i] = "digests[" + i + "].digest";
+        }
+    }
 
     private final Format format;
     private final Set<TpmHashAlg> banks;
@@ -177,17 +187,20 @@ public final class EventLog {
                     digestSizes.size()));
         }
         EnumMap<TpmHashAlg, byte[]> digests = new EnumMap<>(TpmHashAlg.class);
-        Set<Integer> seen = new TreeSet<>();
+        int[] seen = new int[count];
         for (int i = 0; i < count; i++) {
-            int alg = in.u16(index, "digests[" + i + "].hashAlg");
+            int alg = in.u16(index, HASH_ALG_FIELDS[i]);
             Integer size = digestSizes.get(alg);
             if (size == null) {
                 throw new TpmFormatException(String.format(DIGEST_UNDECLARED, index, i, alg));
             }
-            if (!seen.add(alg)) {
-                throw new TpmFormatException(String.format(DIGEST_REPEATED, index, i, alg));
+            for (int j = 0; j < i; j++) {
+                if (seen[j] == alg) {
+                    throw new TpmFormatException(String.format(DIGEST_REPEATED, index, i, alg));
+                }
             }
-            byte[] digest = in.bytes(index, "digests[" + i + "].digest", size);
+            seen[i] = alg;
+            byte[] digest = in.bytes(index, DIGEST_FIELDS[i], size);
             TpmHashAlg.fromId(alg).ifPresent(known -> digests.put(known, digest));
         }
         byte[] data = readData(in, index);
