@@ -152,7 +152,8 @@ class EventLogMalformedTest {
 
     @Test
     void parse_noActionWithAnyPcrIndex_accepted() {
-        // EV_NO_ACTION events are never extended, so their PCR index does not matter to the replay.
+        // EV_NO_ACTION events are never extended, so their PCR index does not matter to the replay; Windows logs its
+        // SIPA events as EV_NO_ACTION in PCR 0xFFFFFFFF (go-attestation-option_rom_eventlog.bin, event 60).
         EventLog log = EventLog.parse(LogBuilder.agile(TpmHashAlg.SHA256).noAction(-1, A).build());
         assertEquals(-1, log.events().get(1).pcrIndex());
     }

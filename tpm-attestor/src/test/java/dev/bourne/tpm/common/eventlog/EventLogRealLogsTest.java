@@ -26,10 +26,12 @@ class EventLogRealLogsTest {
 
     /**
      * Logs on which {@code tpm2_eventlog} (tpm2-tools 5.4) fails, with the oracle used instead: the PCR values the log's
-     * origin asserts. go-attestation's {@code option_rom_eventlog} (a SHA-1 log from a machine with a PCI option ROM)
-     * makes tpm2_eventlog crash with SIGSEGV while it pretty-prints event data, after its header and digests were read;
-     * the log itself is well-formed, and go-attestation's TestSecureBootOptionRom verifies it against these SHA-1 PCR
-     * values of the machine it came from. We accept it and must replay to them.
+     * origin asserts. go-attestation's {@code option_rom_eventlog} is a SHA-1 log from a Windows machine with a PCI
+     * option ROM; its last event (index 60) is an EV_NO_ACTION event with pcrIndex 0xFFFFFFFF carrying Windows' SIPA
+     * data (the "Windows AIK" entries Windows appends to its TCG log). tpm2_eventlog dies with SIGSEGV exactly there,
+     * after printing event 59. EV_NO_ACTION is never extended, so its PCR index is irrelevant to the replay, and the
+     * log is otherwise well-formed: we accept it, and go-attestation's TestSecureBootOptionRom verifies it against
+     * these SHA-1 PCR values of the machine it came from, which our replay must equal.
      */
     private static final Map<String, Map<TpmHashAlg, SortedMap<Integer, String>>> ORACLE_REFUSES = Map.of(
             "go-attestation-option_rom_eventlog.bin", Map.of(TpmHashAlg.SHA1, base64Pcrs(
