@@ -45,7 +45,7 @@ import java.util.TreeSet;
  * <p>Immutable and safe to share between threads.
  */
 public final class EventLog {
-    /** The largest log accepted: real firmware logs are tens of kilobytes, a busy Linux IMA-free boot under 1 MiB. */
+    /** The largest log accepted: real firmware logs are tens of kilobytes (the largest real one here, 72 KB). */
     public static final int MAX_LOG_BYTES = 16 * 1024 * 1024;
     /** The most events accepted (real logs: tens to a few thousand). */
     public static final int MAX_EVENTS = 100_000;
