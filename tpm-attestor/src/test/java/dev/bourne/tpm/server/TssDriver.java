@@ -62,16 +62,23 @@ final class TssDriver {
 
     /**
      * TPM2_ActivateCredential with {@code activateHandle} (the key the credential names) and the EK at
-     * {@code ekHandle}, in a PolicySecret(TPM_RH_ENDORSEMENT) session that is flushed afterwards.
+     * {@code ekHandle} (USER role). A low-range EK (no userWithAuth) is authorised by a PolicySecret(TPM_RH_ENDORSEMENT)
+     * session of its name algorithm, flushed afterwards; swtpm's high-range P-384 EK (userWithAuth, PolicyOR policy)
+     * by its empty auth value.
      */
     static byte[] activate(Tpm tpm, TPM_HANDLE activateHandle, int ekHandle, byte[] credentialBlob,
             byte[] encryptedSecret) {
         int hmacSize = ((credentialBlob[0] & 0xff) << 8) | (credentialBlob[1] & 0xff);
         TPMS_ID_OBJECT idObject = new TPMS_ID_OBJECT(Arrays.copyOfRange(credentialBlob, 2, 2 + hmacSize),
                 Arrays.copyOfRange(credentialBlob, 2 + hmacSize, credentialBlob.length));
+        TPMT_PUBLIC ek = tpm.ReadPublic(new TPM_HANDLE(ekHandle)).outPublic;
+        if (ek.objectAttributes.hasAttr(TPMA_OBJECT.userWithAuth)) {
+            return tpm._withSessions(TPM_HANDLE.pwSession(new byte[0]), TPM_HANDLE.pwSession(new byte[0]))
+                    .ActivateCredential(activateHandle, new TPM_HANDLE(ekHandle), idObject, encryptedSecret);
+        }
         StartAuthSessionResponse session = tpm.StartAuthSession(TPM_HANDLE.from(TPM_RH.NULL),
                 TPM_HANDLE.from(TPM_RH.NULL), new byte[32], new byte[0], TPM_SE.POLICY,
-                new TPMT_SYM_DEF(TPM_ALG_ID.NULL, 0, TPM_ALG_ID.NULL), TPM_ALG_ID.SHA256);
+                new TPMT_SYM_DEF(TPM_ALG_ID.NULL, 0, TPM_ALG_ID.NULL), ek.nameAlg);
         try {
             tpm.PolicySecret(TPM_HANDLE.from(TPM_RH.ENDORSEMENT), session.handle, new byte[0], new byte[0],
                     new byte[0], 0);
