@@ -309,7 +309,8 @@ public final class AgentRuntime implements AutoCloseable {
         }
         Optional<AgentSvid> saved = store.loadSvid().filter(s -> clock.instant().isBefore(s.notAfter()));
         if (saved.isPresent()) {
-            LOG.info("resuming as {} with the agent SVID saved in data_dir", saved.get().spiffeId());
+            LOG.info("resuming as {} with the agent SVID saved in data_dir",
+                    JoinTokenAttestor.loggable(saved.get().spiffeId()));
             keys.set(saved.get());
             connection.reconnect();
             markAttested();
@@ -361,7 +362,8 @@ public final class AgentRuntime implements AutoCloseable {
         if (!attestor.get().reusable()) {
             attestationSpent = true;
         }
-        LOG.info("node attested as {}, agent SVID valid until {}", svid.spiffeId(), svid.notAfter());
+        LOG.info("node attested as {}, agent SVID valid until {}", JoinTokenAttestor.loggable(svid.spiffeId()),
+                svid.notAfter());
         synchronizer.reset();
         jwtCache.clear();
         installSvid(svid);
