@@ -11,6 +11,9 @@ import dev.bourne.agent.node.AgentSvid;
 import dev.bourne.agent.node.JoinTokenAttestor;
 import dev.bourne.agent.node.NodeAttestationException;
 import dev.bourne.agent.node.NodeAttestor;
+import dev.bourne.agent.node.NodeTpm;
+import dev.bourne.agent.node.SealedKeyUnavailableException;
+import dev.bourne.agent.node.TpmNodeAttestor;
 import dev.bourne.agent.node.ServerCallException;
 import dev.bourne.agent.node.ServerConnection;
 import dev.bourne.agent.node.ServerTrust;
@@ -71,6 +74,8 @@ public final class AgentRuntime implements AutoCloseable {
     public static final String JOIN_TOKEN_SPENT = "node attestation was refused and a join token is single use: "
             + "generate a new token on the server and restart the agent with -joinToken";
     public static final String INTERNAL_ERROR = "internal error (see the log)";
+    public static final String JOIN_TOKEN_FLAG_WITH_TPM = "-joinToken is only used with NodeAttestor \"join_token\"; "
+            + "this agent attests with its TPM (NodeAttestor \"tpm\")";
 
     private static final Logger LOG = LoggerFactory.getLogger(AgentRuntime.class);
 
@@ -85,6 +90,8 @@ public final class AgentRuntime implements AutoCloseable {
     private final JwtSvidCache jwtCache;
     private final IdentityCache cache;
     private final Optional<NodeAttestor> attestor;
+    /** The node's TPM, with NodeAttestor "tpm": opened on first use, released after every round. */
+    private final Optional<NodeTpm> tpm;
     private final Backoff backoff;
     private final ScheduledExecutorService executor;
     private final WorkloadApiServer workloadApi;
@@ -103,8 +110,18 @@ public final class AgentRuntime implements AutoCloseable {
         this.syncInterval = syncInterval;
         this.backoff = new Backoff(syncInterval.compareTo(Duration.ofSeconds(1)) < 0 ? syncInterval
                 : Duration.ofSeconds(1), MAX_BACKOFF.compareTo(syncInterval) < 0 ? syncInterval : MAX_BACKOFF, random);
+        this.tpm = AgentPlugins.tpm(settings).map(NodeTpm::new);
+        if (tpm.isPresent() && joinTokenFlag.filter(t -> !t.isBlank()).isPresent()) {
+            throw new AgentStartException(JOIN_TOKEN_FLAG_WITH_TPM);
+        }
         try {
-            this.store = new AgentStateStore(settings.dataDir(), AgentPlugins.svidDirectory(settings));
+            Optional<java.nio.file.Path> svidDirectory = AgentPlugins.svidDirectory(settings);
+            this.store = new AgentStateStore(settings.dataDir(), svidDirectory, tpm.map(t -> t), random);
+            if (store.sealsKey()) {
+                LOG.info("NodeAttestor tpm with KeyManager disk: the agent key is kept sealed to the TPM's {} PCRs {} "
+                        + "in {} (no plaintext key file)", tpm.get().settings().sealPcrBank().configName(),
+                        tpm.get().settings().sealPcrs(), svidDirectory.get().resolve(AgentStateStore.SEALED_KEY_FILE));
+            }
         } catch (IOException e) {
             throw new AgentStartException("cannot use data_dir " + settings.dataDir() + ": " + e.getMessage(), e);
         }
@@ -128,7 +145,8 @@ public final class AgentRuntime implements AutoCloseable {
         this.cache = new IdentityCache(jwtCache);
         cacheRef.set(cache);
         this.synchronizer = new EntrySynchronizer(entryServer, cache, keyGenerator, clock, this::bundleReceived);
-        this.attestor = AgentPlugins.joinToken(settings, joinTokenFlag).map(JoinTokenAttestor::new);
+        this.attestor = tpm.isPresent() ? tpm.map(TpmNodeAttestor::new)
+                : AgentPlugins.joinToken(settings, joinTokenFlag).map(JoinTokenAttestor::new);
 
         List<ConfigError> errors = new ArrayList<>();
         WorkloadAttestorCatalog catalog = WorkloadAttestorCatalog.fromConfig(settings.plugins(), errors)
@@ -249,6 +267,8 @@ public final class AgentRuntime implements AutoCloseable {
             setReason(INTERNAL_ERROR);
             next = backoff.delay(failures);
         }
+        // Between rounds the TPM is free for others (bourne-agent tpm ek, tpm2-tools; swtpm serves one client).
+        tpm.ifPresent(NodeTpm::release);
         pruneExpired();
         AgentStatus after = status.get();
         for (java.util.function.Consumer<AgentStatus> listener : listeners) {
@@ -292,7 +312,12 @@ public final class AgentRuntime implements AutoCloseable {
         if (current.isPresent() && clock.instant().isBefore(current.get().notAfter())) {
             return;
         }
-        Optional<AgentSvid> saved = store.loadSvid().filter(s -> clock.instant().isBefore(s.notAfter()));
+        Optional<AgentSvid> saved;
+        try {
+            saved = store.loadSvid().filter(s -> clock.instant().isBefore(s.notAfter()));
+        } catch (SealedKeyUnavailableException e) {
+            throw new NodeAttestationException(e.getMessage(), e);
+        }
         if (saved.isPresent()) {
             LOG.info("resuming as {} with the agent SVID saved in data_dir", saved.get().spiffeId());
             keys.set(saved.get());
@@ -450,5 +475,6 @@ public final class AgentRuntime implements AutoCloseable {
             health.close();
         }
         closeQuietly();
+        tpm.ifPresent(NodeTpm::close);
     }
 }
