@@ -20,8 +20,8 @@ import javax.crypto.spec.SecretKeySpec;
  * The agent's private key sealed to its TPM, as {@code agent_svid.sealed} holds it (issue 5, "sealed credential").
  *
  * <p><b>Why a sealed key-encryption key rather than the key itself.</b> A TPM sealed data object holds at most 128
- * bytes, and the agent key's PKCS#8 encoding (BouncyCastle's, with the public key) is 138 bytes for P-256 and more for
- * any larger key. So the TPM seals a fresh random 32-byte key-encryption key (KEK) and the PKCS#8 key is encrypted
+ * bytes, and the agent key's PKCS#8 encoding (BouncyCastle's, with the public key) is already larger for P-256
+ * ({@code SealedAgentStateStoreTest} asserts it) and more so for any larger key. So the TPM seals a fresh random 32-byte key-encryption key (KEK) and the PKCS#8 key is encrypted
  * under it with AES-256-GCM, in the same file. The TPM never sees the agent key, the format does not depend on the key
  * type, and the GCM associated data binds the file to its header, its sealed blob and the agent SVID it belongs to
  * (SHA-256 of the leaf certificate): a key file put beside another {@code agent_svid.pem}, or any altered byte, fails
