@@ -11,6 +11,9 @@ import dev.bourne.agent.node.AgentSvid;
 import dev.bourne.agent.node.JoinTokenAttestor;
 import dev.bourne.agent.node.NodeAttestationException;
 import dev.bourne.agent.node.NodeAttestor;
+import dev.bourne.agent.node.NodeTpm;
+import dev.bourne.agent.node.SealedKeyUnavailableException;
+import dev.bourne.agent.node.TpmNodeAttestor;
 import dev.bourne.agent.node.ServerCallException;
 import dev.bourne.agent.node.ServerConnection;
 import dev.bourne.agent.node.ServerTrust;
@@ -71,6 +74,8 @@ public final class AgentRuntime implements AutoCloseable {
     public static final String JOIN_TOKEN_SPENT = "node attestation was refused and a join token is single use: "
             + "generate a new token on the server and restart the agent with -joinToken";
     public static final String INTERNAL_ERROR = "internal error (see the log)";
+    public static final String JOIN_TOKEN_FLAG_WITH_TPM = "-joinToken is only used with NodeAttestor \"join_token\"; "
+            + "this agent attests with its TPM (NodeAttestor \"tpm\")";
 
     private static final Logger LOG = LoggerFactory.getLogger(AgentRuntime.class);
 
@@ -85,6 +90,8 @@ public final class AgentRuntime implements AutoCloseable {
     private final JwtSvidCache jwtCache;
     private final IdentityCache cache;
     private final Optional<NodeAttestor> attestor;
+    /** The node's TPM, with NodeAttestor "tpm": opened on first use, released after every round. */
+    private final Optional<NodeTpm> tpm;
     private final Backoff backoff;
     private final ScheduledExecutorService executor;
     private final WorkloadApiServer workloadApi;
@@ -97,14 +104,21 @@ public final class AgentRuntime implements AutoCloseable {
     private int failures;
     private boolean attestationSpent;
 
-    private AgentRuntime(AgentSettings settings, Optional<NodeAttestor> attestor, Clock clock, SecureRandom random,
-            Duration syncInterval) throws AgentStartException {
+    private AgentRuntime(AgentSettings settings, Optional<NodeTpm> tpm, Optional<NodeAttestor> attestor, Clock clock,
+            SecureRandom random, Duration syncInterval) throws AgentStartException {
         this.clock = clock;
         this.syncInterval = syncInterval;
         this.backoff = new Backoff(syncInterval.compareTo(Duration.ofSeconds(1)) < 0 ? syncInterval
                 : Duration.ofSeconds(1), MAX_BACKOFF.compareTo(syncInterval) < 0 ? syncInterval : MAX_BACKOFF, random);
+        this.tpm = Objects.requireNonNull(tpm, "tpm");
         try {
-            this.store = new AgentStateStore(settings.dataDir(), AgentPlugins.svidDirectory(settings));
+            Optional<java.nio.file.Path> svidDirectory = AgentPlugins.svidDirectory(settings);
+            this.store = new AgentStateStore(settings.dataDir(), svidDirectory, tpm.map(t -> t), random);
+            if (store.sealsKey()) {
+                LOG.info("NodeAttestor tpm with KeyManager disk: the agent key is kept sealed to the TPM's {} PCRs {} "
+                        + "in {} (no plaintext key file)", tpm.get().settings().sealPcrBank().configName(),
+                        tpm.get().settings().sealPcrs(), svidDirectory.get().resolve(AgentStateStore.SEALED_KEY_FILE));
+            }
         } catch (IOException e) {
             throw new AgentStartException("cannot use data_dir " + settings.dataDir() + ": " + e.getMessage(), e);
         }
@@ -174,9 +188,15 @@ public final class AgentRuntime implements AutoCloseable {
     /** {@link #start} with another sync interval. */
     public static AgentRuntime start(AgentSettings settings, Optional<String> joinTokenFlag, Clock clock,
             SecureRandom random, Duration syncInterval) throws AgentStartException {
-        Objects.requireNonNull(settings, "settings");
-        return startWithAttestor(settings, AgentPlugins.joinToken(settings, joinTokenFlag).map(JoinTokenAttestor::new),
-                clock, random, syncInterval);
+        checkStartable(settings, syncInterval);
+        // The store seals the agent key with the same TPM the attestor uses: one NodeTpm for both.
+        Optional<NodeTpm> tpm = AgentPlugins.tpm(settings).map(NodeTpm::new);
+        if (tpm.isPresent() && joinTokenFlag.filter(t -> !t.isBlank()).isPresent()) {
+            throw new AgentStartException(JOIN_TOKEN_FLAG_WITH_TPM);
+        }
+        Optional<NodeAttestor> attestor = tpm.isPresent() ? tpm.map(TpmNodeAttestor::new)
+                : AgentPlugins.joinToken(settings, joinTokenFlag).map(JoinTokenAttestor::new);
+        return launch(settings, tpm, attestor, clock, random, syncInterval);
     }
 
     /**
@@ -186,6 +206,11 @@ public final class AgentRuntime implements AutoCloseable {
      */
     static AgentRuntime startWithAttestor(AgentSettings settings, Optional<NodeAttestor> attestor, Clock clock,
             SecureRandom random, Duration syncInterval) throws AgentStartException {
+        checkStartable(settings, syncInterval);
+        return launch(settings, Optional.empty(), attestor, clock, random, syncInterval);
+    }
+
+    private static void checkStartable(AgentSettings settings, Duration syncInterval) throws AgentStartException {
         Objects.requireNonNull(settings, "settings");
         if (syncInterval.isNegative() || syncInterval.isZero()) {
             throw new AgentStartException("the sync interval must be positive");
@@ -194,7 +219,11 @@ public final class AgentRuntime implements AutoCloseable {
         if (!errors.isEmpty()) {
             throw new AgentStartException("invalid configuration: " + errors);
         }
-        AgentRuntime runtime = new AgentRuntime(settings, attestor, clock, random, syncInterval);
+    }
+
+    private static AgentRuntime launch(AgentSettings settings, Optional<NodeTpm> tpm, Optional<NodeAttestor> attestor,
+            Clock clock, SecureRandom random, Duration syncInterval) throws AgentStartException {
+        AgentRuntime runtime = new AgentRuntime(settings, tpm, attestor, clock, random, syncInterval);
         runtime.executor.execute(runtime::round);
         return runtime;
     }
@@ -266,6 +295,8 @@ public final class AgentRuntime implements AutoCloseable {
             setReason(INTERNAL_ERROR);
             next = backoff.delay(failures);
         }
+        // Between rounds the TPM is free for others (bourne-agent tpm ek, tpm2-tools; swtpm serves one client).
+        tpm.ifPresent(NodeTpm::release);
         pruneExpired();
         AgentStatus after = status.get();
         for (java.util.function.Consumer<AgentStatus> listener : listeners) {
@@ -307,7 +338,12 @@ public final class AgentRuntime implements AutoCloseable {
         if (current.isPresent() && clock.instant().isBefore(current.get().notAfter())) {
             return;
         }
-        Optional<AgentSvid> saved = store.loadSvid().filter(s -> clock.instant().isBefore(s.notAfter()));
+        Optional<AgentSvid> saved;
+        try {
+            saved = store.loadSvid().filter(s -> clock.instant().isBefore(s.notAfter()));
+        } catch (SealedKeyUnavailableException e) {
+            throw new NodeAttestationException(e.getMessage(), e);
+        }
         if (saved.isPresent()) {
             LOG.info("resuming as {} with the agent SVID saved in data_dir",
                     JoinTokenAttestor.loggable(saved.get().spiffeId()));
@@ -495,5 +531,6 @@ public final class AgentRuntime implements AutoCloseable {
             health.close();
         }
         closeQuietly();
+        tpm.ifPresent(NodeTpm::close);
     }
 }
