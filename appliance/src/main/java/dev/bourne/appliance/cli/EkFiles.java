@@ -97,7 +97,11 @@ final class EkFiles {
         }
         String body = trimmed.substring(begin.length(), trimmed.length() - end.length());
         try {
-            return Base64.getMimeDecoder().decode(body.replaceAll("\\s", ""));
+            byte[] der = Base64.getDecoder().decode(body.replaceAll("\\s", ""));
+            if (der.length == 0) {
+                throw new IllegalArgumentException(PEM_BASE64_INVALID);
+            }
+            return der;
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(PEM_BASE64_INVALID);
         }
@@ -106,8 +110,7 @@ final class EkFiles {
     /** Whether DER bytes have the shape of a PKCS#8 PrivateKeyInfo; then they are refused as such, unquoted. */
     private static boolean isPrivateKey(byte[] der) {
         try {
-            PrivateKeyInfo.getInstance(ASN1Primitive.fromByteArray(der));
-            return true;
+            return der.length > 0 && PrivateKeyInfo.getInstance(ASN1Primitive.fromByteArray(der)) != null;
         } catch (IOException | RuntimeException e) {
             return false;
         }

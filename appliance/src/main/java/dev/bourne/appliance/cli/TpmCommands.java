@@ -133,11 +133,12 @@ final class TpmCommands {
             Map<String, String> seen = new TreeMap<>();
             for (Map.Entry<String, String> label : labels) {
                 if (seen.put(label.getKey(), label.getValue()) != null) {
-                    throw usage("Invalid value for option '-label': " + label.getKey() + " " + LABEL_DUPLICATE);
+                    throw usage("Invalid value for option '-label' (key=value): " + label.getKey() + " "
+                            + LABEL_DUPLICATE);
                 }
             }
             if (seen.size() > Limits.MAX_TPM_LABELS) {
-                throw usage("Invalid value for option '-label': " + Limits.TOO_MANY_TPM_LABELS);
+                throw usage("Invalid value for option '-label' (key=value): " + Limits.TOO_MANY_TPM_LABELS);
             }
         }
 
