@@ -97,7 +97,7 @@ public final class AgentRuntime implements AutoCloseable {
     private int failures;
     private boolean attestationSpent;
 
-    private AgentRuntime(AgentSettings settings, Optional<String> joinTokenFlag, Clock clock, SecureRandom random,
+    private AgentRuntime(AgentSettings settings, Optional<NodeAttestor> attestor, Clock clock, SecureRandom random,
             Duration syncInterval) throws AgentStartException {
         this.clock = clock;
         this.syncInterval = syncInterval;
@@ -128,7 +128,7 @@ public final class AgentRuntime implements AutoCloseable {
         this.cache = new IdentityCache(jwtCache);
         cacheRef.set(cache);
         this.synchronizer = new EntrySynchronizer(entryServer, cache, keyGenerator, clock, this::bundleReceived);
-        this.attestor = AgentPlugins.joinToken(settings, joinTokenFlag).map(JoinTokenAttestor::new);
+        this.attestor = Objects.requireNonNull(attestor, "attestor");
 
         List<ConfigError> errors = new ArrayList<>();
         WorkloadAttestorCatalog catalog = WorkloadAttestorCatalog.fromConfig(settings.plugins(), errors)
@@ -175,6 +175,18 @@ public final class AgentRuntime implements AutoCloseable {
     public static AgentRuntime start(AgentSettings settings, Optional<String> joinTokenFlag, Clock clock,
             SecureRandom random, Duration syncInterval) throws AgentStartException {
         Objects.requireNonNull(settings, "settings");
+        return startWithAttestor(settings, AgentPlugins.joinToken(settings, joinTokenFlag).map(JoinTokenAttestor::new),
+                clock, random, syncInterval);
+    }
+
+    /**
+     * {@link #start} with {@code attestor} as the node attestor instead of the configured one. For tests only, which
+     * plug in attestors that cannot exist in production (a server/agent pair with continuous attestation): no
+     * configuration reaches this, and {@code bourne-agent run} never calls it.
+     */
+    static AgentRuntime startWithAttestor(AgentSettings settings, Optional<NodeAttestor> attestor, Clock clock,
+            SecureRandom random, Duration syncInterval) throws AgentStartException {
+        Objects.requireNonNull(settings, "settings");
         if (syncInterval.isNegative() || syncInterval.isZero()) {
             throw new AgentStartException("the sync interval must be positive");
         }
@@ -182,7 +194,7 @@ public final class AgentRuntime implements AutoCloseable {
         if (!errors.isEmpty()) {
             throw new AgentStartException("invalid configuration: " + errors);
         }
-        AgentRuntime runtime = new AgentRuntime(settings, joinTokenFlag, clock, random, syncInterval);
+        AgentRuntime runtime = new AgentRuntime(settings, attestor, clock, random, syncInterval);
         runtime.executor.execute(runtime::round);
         return runtime;
     }
@@ -233,6 +245,11 @@ public final class AgentRuntime implements AutoCloseable {
             if (e.kind() == ServerCallException.Kind.AGENT_UNKNOWN) {
                 LOG.warn("the server does not know this agent any more ({}): attesting again", e.getMessage());
                 forgetAgent();
+            } else if (e.kind() == ServerCallException.Kind.ATTESTATION_REFUSED) {
+                LOG.error("{}; the current agent SVID stays in use until {}", e.getMessage(),
+                        keys.current().map(AgentSvid::notAfter).map(Object::toString).orElse("it expires"));
+            } else if (e.kind() == ServerCallException.Kind.REJECTED) {
+                LOG.warn("the server refused a request, retrying: {}", e.getMessage());
             } else {
                 LOG.warn("server unavailable, retrying: {}", e.getMessage());
             }
@@ -271,9 +288,7 @@ public final class AgentRuntime implements AutoCloseable {
         ensureAttested();
         AgentSvid svid = keys.current().orElseThrow();
         if (!clock.instant().isBefore(svid.renewAt())) {
-            AgentSvid renewed = agentApi.renew();
-            installSvid(renewed);
-            LOG.info("agent SVID renewed, valid until {}", renewed.notAfter());
+            renew();
         }
         EntrySynchronizer.Report report = synchronizer.syncOnce();
         if (report.changed() + report.removed() + report.minted() > 0) {
@@ -294,7 +309,8 @@ public final class AgentRuntime implements AutoCloseable {
         }
         Optional<AgentSvid> saved = store.loadSvid().filter(s -> clock.instant().isBefore(s.notAfter()));
         if (saved.isPresent()) {
-            LOG.info("resuming as {} with the agent SVID saved in data_dir", saved.get().spiffeId());
+            LOG.info("resuming as {} with the agent SVID saved in data_dir",
+                    JoinTokenAttestor.loggable(saved.get().spiffeId()));
             keys.set(saved.get());
             connection.reconnect();
             markAttested();
@@ -306,6 +322,34 @@ public final class AgentRuntime implements AutoCloseable {
         if (attestationSpent) {
             throw new NodeAttestationException(JOIN_TOKEN_SPENT);
         }
+        attest();
+    }
+
+    /**
+     * Renews the agent SVID, with continuous attestation when the server asks for it. When the server refuses the
+     * renewal's attestation (the node drifted from policy; it may have been evicted), an agent whose attestor can
+     * attest again does so at once, keeping its current SVID until that succeeds; any other agent keeps its current
+     * SVID until it expires and reports why (the next rounds ask again, with backoff).
+     */
+    private void renew() throws ServerCallException, NodeAttestationException {
+        AgentSvid renewed;
+        try {
+            renewed = agentApi.renew(attestor);
+        } catch (ServerCallException e) {
+            if (e.kind() != ServerCallException.Kind.ATTESTATION_REFUSED || attestor.isEmpty()
+                    || !attestor.get().reusable()) {
+                throw e;
+            }
+            LOG.error("{}: attesting again with {}", e.getMessage(), attestor.get().name());
+            attest();
+            return;
+        }
+        installSvid(renewed);
+        LOG.info("agent SVID renewed, valid until {}", renewed.notAfter());
+    }
+
+    /** Attests with the node attestor and installs the agent SVID it yields. */
+    private void attest() throws ServerCallException, NodeAttestationException {
         AgentSvid svid;
         try {
             svid = agentApi.attest(attestor.get());
@@ -318,7 +362,8 @@ public final class AgentRuntime implements AutoCloseable {
         if (!attestor.get().reusable()) {
             attestationSpent = true;
         }
-        LOG.info("node attested as {}, agent SVID valid until {}", svid.spiffeId(), svid.notAfter());
+        LOG.info("node attested as {}, agent SVID valid until {}", JoinTokenAttestor.loggable(svid.spiffeId()),
+                svid.notAfter());
         synchronizer.reset();
         jwtCache.clear();
         installSvid(svid);
