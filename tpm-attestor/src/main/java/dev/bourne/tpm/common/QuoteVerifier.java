@@ -11,8 +11,9 @@ import java.util.TreeMap;
  * Verifies a TPM2_Quote with the server's own JCA code (never TSS.Java's, which accepts forgeries): that the AK signed
  * it, that it is a quote made by a TPM for this challenge, and that the PCR values the agent sent are the ones quoted.
  *
- * <p>Order, each failure its own constant: the AK policy ({@link AttestationKeyCheck}: the magic proves TPM origin only
- * for a restricted key), the signature over H(TPMS_ATTEST) with the AK's scheme, then the magic, the type, the nonce
+ * <p>Order, each failure its own constant: the AK must be a restricted signing key with a signing scheme (the magic
+ * proves TPM origin only for a restricted key; the strength rules of {@link AttestationKeyCheck} are the caller's, run
+ * when the AK is first presented, so that real quotes made with SHA-1 AKs can still be verified), the signature over H(TPMS_ATTEST) with the AK's scheme, then the magic, the type, the nonce
  * (constant time), the PCR selection (exactly the requested one), the PCR values (exactly the selected PCRs, each of
  * the bank's digest size) and the pcrDigest.
  *
@@ -46,7 +47,8 @@ public final class QuoteVerifier {
      * @param expectedSelection the PCR selection the server requested
      * @param pcrValues PCR index to value, as the agent read them
      * @return the verified quote, with the PCR values it proves
-     * @throws TpmVerificationException with one of this class's or {@link AttestationKeyCheck}'s constants
+     * @throws TpmVerificationException with one of this class's constants, or {@link AttestationKeyCheck#NOT_RESTRICTED},
+     *     {@link AttestationKeyCheck#NOT_SIGNING} or {@link AttestationKeyCheck#NO_SIGNING_SCHEME}
      * @throws TpmFormatException when the signature does not parse, or a validly signed attestation does not
      */
     public static VerifiedQuote verify(TpmPublic ak, byte[] attest, byte[] signature, byte[] expectedNonce,
@@ -57,8 +59,16 @@ public final class QuoteVerifier {
         Objects.requireNonNull(expectedNonce, "expectedNonce");
         Objects.requireNonNull(expectedSelection, "expectedSelection");
         Objects.requireNonNull(pcrValues, "pcrValues");
-        AttestationKeyCheck.check(ak);
-        SigScheme akScheme = ak.scheme().orElseThrow();
+        // The magic proves TPM origin only for a restricted signing key. The rest of the AK policy (key and hash
+        // strength) is AttestationKeyCheck's, applied when the AK is first presented.
+        if (!ak.has(ObjectAttribute.RESTRICTED)) {
+            throw new TpmVerificationException(AttestationKeyCheck.NOT_RESTRICTED);
+        }
+        if (!ak.has(ObjectAttribute.SIGN_ENCRYPT) || ak.has(ObjectAttribute.DECRYPT)) {
+            throw new TpmVerificationException(AttestationKeyCheck.NOT_SIGNING);
+        }
+        SigScheme akScheme = ak.scheme().orElseThrow(() -> new TpmVerificationException(
+                AttestationKeyCheck.NO_SIGNING_SCHEME));
 
         TpmSignature parsedSignature = TpmSignature.parse(signature);
         if (!parsedSignature.scheme().equals(akScheme)) {
