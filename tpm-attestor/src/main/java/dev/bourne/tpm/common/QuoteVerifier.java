@@ -74,7 +74,7 @@ public final class QuoteVerifier {
         if (!parsedSignature.scheme().equals(akScheme)) {
             throw new TpmVerificationException(SIGNATURE_SCHEME_MISMATCH);
         }
-        if (!parsedSignature.verify(ak.publicKey(), attest)) {
+        if (!parsedSignature.verify(ak.verificationKey(), attest)) {
             throw new TpmVerificationException(BAD_SIGNATURE);
         }
 

@@ -31,7 +31,7 @@ import org.bouncycastle.jce.provider.BouncyCastleProvider;
 public final class TpmSignature {
 
     /** A BouncyCastle provider for ECDSA only; never registered with {@code Security.addProvider}. */
-    private static final Provider BOUNCY_CASTLE = new BouncyCastleProvider();
+    static final Provider BOUNCY_CASTLE = new BouncyCastleProvider();
     private static final String STRUCTURE = "TPMT_SIGNATURE";
     /** 2 + 2 + 2 + 512 for RSA-4096; ECDSA P-521 is 2 + 2 + 2 * (2 + 66). */
     public static final int MAX_ENCODED = 518;

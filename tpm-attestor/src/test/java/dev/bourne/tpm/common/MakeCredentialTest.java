@@ -62,6 +62,29 @@ class MakeCredentialTest {
         }
     }
 
+    /**
+     * The ECC P-256 EK most real TPMs carry (TCG template L-2, SHA-256, AES-128, PolicySecret(endorsement)), recreated
+     * here as a transient primary from the template the agent uses.
+     */
+    @Test
+    void make_eccP256EkFromTheTcgTemplate_activatedBySwtpm(Swtpm swtpm) throws Exception {
+        TpmDriver tpm = new TpmDriver(swtpm);
+        TpmDriver.Key ekKey = tpm.createPrimary(dev.bourne.tpm.agent.internal.KeyTemplates.eccEk());
+        TpmDriver.Key ak = tpm.createPrimary(TpmDriver.eccAk(TPM_ECC_CURVE.NIST_P256, TPM_ALG_ID.SHA256));
+        try {
+            TpmPublic ek = TpmPublic.parse(ekKey.publicArea());
+            assertEquals(java.util.Optional.of(TpmEccCurve.NIST_P256), ek.curve());
+            byte[] secret = secret(32);
+            MakeCredential.Credential credential = MakeCredential.make(ek, ak.name(), secret, RANDOM);
+
+            assertArrayEquals(secret, tpm.activate(ak.handle(), ekKey.handle().handle, ek,
+                    credential.credentialBlob(), credential.encryptedSecret()));
+        } finally {
+            tpm.flush(ak.handle());
+            tpm.flush(ekKey.handle());
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {TpmDriver.RSA_EK, TpmDriver.ECC_P384_EK})
     void make_forAnotherAkName_tpmRefusesWithIntegrityError(int ekHandle, Swtpm swtpm) throws Exception {
