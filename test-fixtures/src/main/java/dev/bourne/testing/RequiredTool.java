@@ -19,6 +19,7 @@ public enum RequiredTool {
     SWTPM_SETUP("swtpm_setup", "swtpm-tools", "swtpm-tools"),
     SWTPM_IOCTL("swtpm_ioctl", "swtpm-tools", "swtpm-tools"),
     TPM2_GETCAP("tpm2_getcap", "tpm2-tools", "tpm2-tools"),
+    TPM2_EVENTLOG("tpm2_eventlog", "tpm2-tools", "tpm2-tools"),
     PSQL("psql", "postgresql-client", "postgresql"),
     PG_CTLCLUSTER("pg_ctlcluster", "postgresql-common", "postgresql-server"),
     PG_LSCLUSTERS("pg_lsclusters", "postgresql-common", "postgresql-server"),
