@@ -47,13 +47,14 @@ import picocli.CommandLine.ParentCommand;
 
 /**
  * The {@code bourne-agent} command line (ARCHITECTURE.md section 2): {@code run}, {@code validate},
- * {@code healthcheck} and the Workload API client commands under {@code api}. Flags are single-dash as SPIRE's.
+ * {@code healthcheck}, the Workload API client commands under {@code api}, and {@code tpm ek}. Flags are single-dash as SPIRE's.
  * Exit codes: 0 success, 1 failure (bad configuration, agent unreachable or refusing), 2 usage error (bad flags,
  * rejected before any call).
  */
 @Command(name = "bourne-agent", mixinStandardHelpOptions = true, version = "bourne-agent 0.1.0",
         description = "The Bourne agent: attests this node and serves the SPIFFE Workload API.",
-        subcommands = {AgentCli.Run.class, AgentCli.Validate.class, AgentCli.Healthcheck.class, AgentCli.Api.class})
+        subcommands = {AgentCli.Run.class, AgentCli.Validate.class, AgentCli.Healthcheck.class, AgentCli.Api.class,
+                TpmCommands.class})
 public final class AgentCli implements Callable<Integer> {
     public static final int OK = 0;
     public static final int FAILED = 1;
@@ -86,6 +87,7 @@ public final class AgentCli implements Callable<Integer> {
     /** Runs the command line and returns its exit code. */
     public static int execute(AgentCli cli, PrintWriter out, PrintWriter err, String... args) {
         CommandLine commandLine = new CommandLine(cli);
+        commandLine.setCaseInsensitiveEnumValuesAllowed(true);
         commandLine.setOut(out);
         commandLine.setErr(err);
         commandLine.setExecutionExceptionHandler((e, line, parsed) -> {

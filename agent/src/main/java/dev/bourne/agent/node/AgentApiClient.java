@@ -10,6 +10,7 @@ import dev.bourne.api.v1.AttestationData;
 import dev.bourne.api.v1.BundleGrpc;
 import dev.bourne.api.v1.GetBundleRequest;
 import dev.bourne.api.v1.JWTKey;
+import dev.bourne.api.v1.NewRenewalChallengeRequest;
 import dev.bourne.api.v1.RenewAgentRequest;
 import dev.bourne.api.v1.RenewAgentResponse;
 import dev.bourne.api.v1.TrustBundle;
@@ -17,6 +18,7 @@ import dev.bourne.api.v1.X509SVID;
 import dev.bourne.core.bundle.SpiffeBundle;
 import dev.bourne.core.spiffeid.TrustDomain;
 import dev.bourne.core.svid.x509.X509SvidException;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayInputStream;
@@ -40,13 +42,21 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The agent's calls about itself: node attestation (the AttestAgent stream with any number of challenge rounds),
- * agent SVID renewal over mTLS, and the trust domain bundle.
+ * agent SVID renewal over mTLS (with continuous attestation: NewRenewalChallenge, then RenewAgent carrying the node
+ * attestor's evidence), and the trust domain bundle.
  */
 public final class AgentApiClient {
     /** Most challenge rounds accepted before the agent gives up on a server that never finishes. */
     public static final int MAX_CHALLENGES = 16;
     public static final String TOO_MANY_CHALLENGES = "the server sent more than " + MAX_CHALLENGES + " challenges";
     public static final String NO_RESULT = "the server closed the attestation stream without a result";
+    /** Renewal challenges are nonces and PCR selections; the server never sends more (NodeAttestors bounds it too). */
+    public static final int MAX_RENEWAL_CHALLENGE_BYTES = 64 * 1024;
+    public static final String CHALLENGE_TOO_LARGE = "the server's renewal challenge is larger than "
+            + MAX_RENEWAL_CHALLENGE_BYTES + " bytes";
+    public static final String RENEWAL_REFUSED = "agent SVID renewal refused by continuous attestation";
+    public static final String NO_EVIDENCE = "the server asks for renewal evidence but the node attestor %s gives none";
+    public static final String NO_ATTESTOR = "the server asks for renewal evidence but no node attestor is configured";
 
     private final ServerConnection connection;
     private final TrustDomain trustDomain;
@@ -125,18 +135,78 @@ public final class AgentApiClient {
         }
     }
 
-    /** A new agent SVID for a fresh key, over mTLS with the current one. */
-    public AgentSvid renew() throws ServerCallException {
+    /** {@link #renew(Optional)} without a node attestor: only for servers that ask no renewal evidence. */
+    public AgentSvid renew() throws ServerCallException, NodeAttestationException {
+        return renew(Optional.empty());
+    }
+
+    /**
+     * A new agent SVID for a fresh key, over mTLS with the current one. First asks the server for a renewal
+     * challenge; when it sends one, {@code attestor} answers it and the evidence goes with the renewal.
+     *
+     * @throws ServerCallException {@link ServerCallException.Kind#ATTESTATION_REFUSED} when continuous attestation
+     *     refused the renewal; the other kinds as for any call
+     * @throws NodeAttestationException when the attestor cannot produce the evidence
+     */
+    public AgentSvid renew(Optional<NodeAttestor> attestor) throws ServerCallException, NodeAttestationException {
+        byte[] challenge = renewalChallenge();
+        byte[] evidence = new byte[0];
+        String missing = "";
+        if (challenge.length > 0) {
+            Optional<byte[]> answer = attestor.isPresent() ? attestor.get().renewalEvidence(challenge)
+                    : Optional.empty();
+            if (answer.isPresent()) {
+                evidence = answer.get();
+            } else {
+                // Sent all the same: the server refuses it and its audit log records that this agent had none.
+                missing = attestor.isPresent() ? String.format(NO_EVIDENCE, attestor.get().name()) : NO_ATTESTOR;
+            }
+        }
         WorkloadKeyGenerator.GeneratedKey key = keys.generate();
         try {
             RenewAgentResponse response = AgentGrpc.newBlockingStub(connection.channel())
                     .withDeadlineAfter(ServerConnection.CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                     .renewAgent(RenewAgentRequest.newBuilder().setParams(AgentX509SVIDParams.newBuilder()
-                            .setCsr(ByteString.copyFrom(Csrs.create(key.publicKey(), key.privateKey())))).build());
+                            .setCsr(ByteString.copyFrom(Csrs.create(key.publicKey(), key.privateKey()))))
+                            .setAttestationEvidence(ByteString.copyFrom(evidence)).build());
             return svid(response.getSvid(), key);
         } catch (StatusRuntimeException e) {
+            if (e.getStatus().getCode() == Status.Code.FAILED_PRECONDITION) {
+                throw refused(e, missing);
+            }
             throw ServerConnection.failure("agent SVID renewal", e);
         }
+    }
+
+    /**
+     * The server's renewal challenge for this agent; empty when its node attestor has no continuous attestation, or
+     * the server predates NewRenewalChallenge (UNIMPLEMENTED: it asks no evidence either).
+     */
+    byte[] renewalChallenge() throws ServerCallException {
+        try {
+            byte[] challenge = AgentGrpc.newBlockingStub(connection.channel())
+                    .withDeadlineAfter(ServerConnection.CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                    .newRenewalChallenge(NewRenewalChallengeRequest.getDefaultInstance()).getChallenge().toByteArray();
+            if (challenge.length > MAX_RENEWAL_CHALLENGE_BYTES) {
+                throw new ServerCallException(ServerCallException.Kind.REJECTED, CHALLENGE_TOO_LARGE);
+            }
+            return challenge;
+        } catch (StatusRuntimeException e) {
+            Status.Code code = e.getStatus().getCode();
+            if (code == Status.Code.UNIMPLEMENTED) {
+                return new byte[0];
+            }
+            if (code == Status.Code.FAILED_PRECONDITION) {
+                throw refused(e, "");
+            }
+            throw ServerConnection.failure("NewRenewalChallenge", e);
+        }
+    }
+
+    private static ServerCallException refused(StatusRuntimeException e, String missing) {
+        String detail = e.getStatus().getDescription() == null ? "" : e.getStatus().getDescription();
+        return new ServerCallException(ServerCallException.Kind.ATTESTATION_REFUSED, RENEWAL_REFUSED
+                + (detail.isEmpty() ? "" : ": " + detail) + (missing.isEmpty() ? "" : " (" + missing + ")"), e);
     }
 
     /** The trust domain's current bundle. */

@@ -7,6 +7,7 @@ import dev.bourne.core.svid.x509.X509SvidException;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PrivateKey;
+import java.security.Signature;
 import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
@@ -60,6 +61,26 @@ public final class AgentSvid {
     /** When to renew: half-way through the certificate's lifetime (SPIRE's rule). */
     public Instant renewAt() {
         return halfLife(notBefore(), notAfter());
+    }
+
+    /**
+     * Whether the private key is the certificate's: signs a fixed message with it and verifies with the leaf's public
+     * key (a key loaded from disk is self-tested before it is used, as every key on activation).
+     */
+    public boolean keyMatchesLeaf() {
+        try {
+            byte[] message = "bourne agent key self-test".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            Signature signer = Signature.getInstance("SHA256withECDSA");
+            signer.initSign(privateKey);
+            signer.update(message);
+            byte[] signature = signer.sign();
+            Signature verifier = Signature.getInstance("SHA256withECDSA");
+            verifier.initVerify(leaf().getPublicKey());
+            verifier.update(message);
+            return verifier.verify(signature);
+        } catch (GeneralSecurityException e) {
+            return false;
+        }
     }
 
     /** The key for the TLS handshake. */

@@ -1,7 +1,12 @@
 package dev.bourne.agent.node;
 
 import dev.bourne.core.config.ConfigSecret;
+import dev.bourne.core.spiffeid.SpiffeId;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -44,5 +49,24 @@ public final class JoinTokenAttestor implements NodeAttestor {
     @Override
     public String toString() {
         return "JoinTokenAttestor[token redacted]";
+    }
+
+    /**
+     * How the agent's logs show its own ID: a join-token agent ID embeds the token, so logs show the first 16 hex
+     * digits of the token's SHA-256 instead (the same fingerprint the server's audit log shows); any other ID as it is.
+     */
+    public static String loggable(SpiffeId agentId) {
+        List<String> segments = agentId.segments();
+        if (segments.size() != 4 || !agentId.hasPathPrefix("spire", "agent", NAME)) {
+            return agentId.toString();
+        }
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256")
+                    .digest(segments.get(3).getBytes(StandardCharsets.UTF_8));
+            return agentId.trustDomain().idString() + "/spire/agent/" + NAME + "/sha256:"
+                    + HexFormat.of().formatHex(digest, 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is a mandatory JCA algorithm", e);
+        }
     }
 }

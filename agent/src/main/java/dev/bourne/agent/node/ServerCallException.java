@@ -14,7 +14,13 @@ public final class ServerCallException extends Exception {
         /** The server does not know this agent any more (evicted, expired, banned): attest again. */
         AGENT_UNKNOWN,
         /** The server refused this request (bad CSR, unknown entry): do not retry the same request. */
-        REJECTED
+        REJECTED,
+        /**
+         * Continuous attestation refused an agent SVID renewal (evidence missing, stale or refused; the node drifted
+         * from policy, and may have been evicted): attest again if the attestor allows, else keep the current SVID
+         * until it expires and report why.
+         */
+        ATTESTATION_REFUSED
     }
 
     private final Kind kind;

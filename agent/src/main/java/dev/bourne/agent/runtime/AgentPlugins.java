@@ -5,8 +5,11 @@ import dev.bourne.agent.workloadattestor.WorkloadAttestorCatalog;
 import dev.bourne.core.config.AgentSettings;
 import dev.bourne.core.config.ConfigError;
 import dev.bourne.core.config.ConfigReader;
+import dev.bourne.core.config.ConfigResult;
 import dev.bourne.core.config.ConfigSecret;
 import dev.bourne.core.config.PluginConfig;
+import dev.bourne.tpm.agent.TpmAgentAttestor;
+import dev.bourne.tpm.agent.TpmAgentSettings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -20,7 +23,10 @@ public final class AgentPlugins {
     public static final String NODE_ATTESTOR = "NodeAttestor";
     public static final String KEY_MANAGER_NOT_SUPPORTED = "the agent keeps its own key with KeyManager \"memory\" "
             + "or \"disk\"";
-    public static final String NODE_ATTESTOR_NOT_AVAILABLE = "is not available in this agent yet; use join_token";
+    public static final String NODE_ATTESTOR_NOT_AVAILABLE = "is not available in this agent yet; use join_token or "
+            + "tpm";
+    public static final String JOIN_TOKEN_WITH_TPM = "is only used with NodeAttestor \"join_token\"; this agent "
+            + "attests with its TPM (NodeAttestor \"tpm\"): remove it";
     public static final String TRUST_BUNDLE_URL_NOT_SUPPORTED = "is not supported yet; use trust_bundle_path";
     public static final String TOKEN_TOO_LONG = JoinTokenAttestor.MAX_TOKEN_CHARS_TEXT;
 
@@ -51,6 +57,11 @@ public final class AgentPlugins {
                     }
                     data.rejectUnknownKeys();
                     errors.addAll(data.errors());
+                } else if (plugin.name().equals(TpmAgentAttestor.NAME)) {
+                    errors.addAll(TpmAgentSettings.validate(plugin).errors());
+                    if (settings.joinToken().isPresent()) {
+                        errors.add(new ConfigError(plugin.file(), "agent.join_token", JOIN_TOKEN_WITH_TPM));
+                    }
                 } else {
                     errors.add(new ConfigError(plugin.file(), plugin.keyPath(), NODE_ATTESTOR_NOT_AVAILABLE));
                 }
@@ -62,6 +73,23 @@ public final class AgentPlugins {
                     "agent.trust_bundle_url", TRUST_BUNDLE_URL_NOT_SUPPORTED));
         }
         return errors;
+    }
+
+    /**
+     * The validated settings of {@code NodeAttestor "tpm"}, when that is the agent's node attestor. Call after
+     * {@link #validate} found no error.
+     */
+    public static Optional<TpmAgentSettings> tpm(AgentSettings settings) {
+        for (PluginConfig plugin : settings.plugins()) {
+            if (plugin.type().equals(NODE_ATTESTOR) && plugin.name().equals(TpmAgentAttestor.NAME)) {
+                ConfigResult<TpmAgentSettings> result = TpmAgentSettings.validate(plugin);
+                if (result instanceof ConfigResult.Valid<TpmAgentSettings> valid) {
+                    return Optional.of(valid.settings());
+                }
+                throw new IllegalArgumentException("NodeAttestor \"tpm\": " + result.errors());
+            }
+        }
+        return Optional.empty();
     }
 
     /** Where KeyManager disk keeps the agent SVID and key, or empty for KeyManager memory. */

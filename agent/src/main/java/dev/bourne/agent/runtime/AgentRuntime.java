@@ -11,6 +11,9 @@ import dev.bourne.agent.node.AgentSvid;
 import dev.bourne.agent.node.JoinTokenAttestor;
 import dev.bourne.agent.node.NodeAttestationException;
 import dev.bourne.agent.node.NodeAttestor;
+import dev.bourne.agent.node.NodeTpm;
+import dev.bourne.agent.node.SealedKeyUnavailableException;
+import dev.bourne.agent.node.TpmNodeAttestor;
 import dev.bourne.agent.node.ServerCallException;
 import dev.bourne.agent.node.ServerConnection;
 import dev.bourne.agent.node.ServerTrust;
@@ -71,6 +74,8 @@ public final class AgentRuntime implements AutoCloseable {
     public static final String JOIN_TOKEN_SPENT = "node attestation was refused and a join token is single use: "
             + "generate a new token on the server and restart the agent with -joinToken";
     public static final String INTERNAL_ERROR = "internal error (see the log)";
+    public static final String JOIN_TOKEN_FLAG_WITH_TPM = "-joinToken is only used with NodeAttestor \"join_token\"; "
+            + "this agent attests with its TPM (NodeAttestor \"tpm\")";
 
     private static final Logger LOG = LoggerFactory.getLogger(AgentRuntime.class);
 
@@ -85,6 +90,8 @@ public final class AgentRuntime implements AutoCloseable {
     private final JwtSvidCache jwtCache;
     private final IdentityCache cache;
     private final Optional<NodeAttestor> attestor;
+    /** The node's TPM, with NodeAttestor "tpm": opened on first use, released after every round. */
+    private final Optional<NodeTpm> tpm;
     private final Backoff backoff;
     private final ScheduledExecutorService executor;
     private final WorkloadApiServer workloadApi;
@@ -97,14 +104,21 @@ public final class AgentRuntime implements AutoCloseable {
     private int failures;
     private boolean attestationSpent;
 
-    private AgentRuntime(AgentSettings settings, Optional<String> joinTokenFlag, Clock clock, SecureRandom random,
-            Duration syncInterval) throws AgentStartException {
+    private AgentRuntime(AgentSettings settings, Optional<NodeTpm> tpm, Optional<NodeAttestor> attestor, Clock clock,
+            SecureRandom random, Duration syncInterval) throws AgentStartException {
         this.clock = clock;
         this.syncInterval = syncInterval;
         this.backoff = new Backoff(syncInterval.compareTo(Duration.ofSeconds(1)) < 0 ? syncInterval
                 : Duration.ofSeconds(1), MAX_BACKOFF.compareTo(syncInterval) < 0 ? syncInterval : MAX_BACKOFF, random);
+        this.tpm = Objects.requireNonNull(tpm, "tpm");
         try {
-            this.store = new AgentStateStore(settings.dataDir(), AgentPlugins.svidDirectory(settings));
+            Optional<java.nio.file.Path> svidDirectory = AgentPlugins.svidDirectory(settings);
+            this.store = new AgentStateStore(settings.dataDir(), svidDirectory, tpm.map(t -> t), random);
+            if (store.sealsKey()) {
+                LOG.info("NodeAttestor tpm with KeyManager disk: the agent key is kept sealed to the TPM's {} PCRs {} "
+                        + "in {} (no plaintext key file)", tpm.get().settings().sealPcrBank().configName(),
+                        tpm.get().settings().sealPcrs(), svidDirectory.get().resolve(AgentStateStore.SEALED_KEY_FILE));
+            }
         } catch (IOException e) {
             throw new AgentStartException("cannot use data_dir " + settings.dataDir() + ": " + e.getMessage(), e);
         }
@@ -128,7 +142,7 @@ public final class AgentRuntime implements AutoCloseable {
         this.cache = new IdentityCache(jwtCache);
         cacheRef.set(cache);
         this.synchronizer = new EntrySynchronizer(entryServer, cache, keyGenerator, clock, this::bundleReceived);
-        this.attestor = AgentPlugins.joinToken(settings, joinTokenFlag).map(JoinTokenAttestor::new);
+        this.attestor = Objects.requireNonNull(attestor, "attestor");
 
         List<ConfigError> errors = new ArrayList<>();
         WorkloadAttestorCatalog catalog = WorkloadAttestorCatalog.fromConfig(settings.plugins(), errors)
@@ -174,6 +188,29 @@ public final class AgentRuntime implements AutoCloseable {
     /** {@link #start} with another sync interval. */
     public static AgentRuntime start(AgentSettings settings, Optional<String> joinTokenFlag, Clock clock,
             SecureRandom random, Duration syncInterval) throws AgentStartException {
+        checkStartable(settings, syncInterval);
+        // The store seals the agent key with the same TPM the attestor uses: one NodeTpm for both.
+        Optional<NodeTpm> tpm = AgentPlugins.tpm(settings).map(NodeTpm::new);
+        if (tpm.isPresent() && joinTokenFlag.filter(t -> !t.isBlank()).isPresent()) {
+            throw new AgentStartException(JOIN_TOKEN_FLAG_WITH_TPM);
+        }
+        Optional<NodeAttestor> attestor = tpm.isPresent() ? tpm.map(TpmNodeAttestor::new)
+                : AgentPlugins.joinToken(settings, joinTokenFlag).map(JoinTokenAttestor::new);
+        return launch(settings, tpm, attestor, clock, random, syncInterval);
+    }
+
+    /**
+     * {@link #start} with {@code attestor} as the node attestor instead of the configured one. For tests only, which
+     * plug in attestors that cannot exist in production (a server/agent pair with continuous attestation): no
+     * configuration reaches this, and {@code bourne-agent run} never calls it.
+     */
+    static AgentRuntime startWithAttestor(AgentSettings settings, Optional<NodeAttestor> attestor, Clock clock,
+            SecureRandom random, Duration syncInterval) throws AgentStartException {
+        checkStartable(settings, syncInterval);
+        return launch(settings, Optional.empty(), attestor, clock, random, syncInterval);
+    }
+
+    private static void checkStartable(AgentSettings settings, Duration syncInterval) throws AgentStartException {
         Objects.requireNonNull(settings, "settings");
         if (syncInterval.isNegative() || syncInterval.isZero()) {
             throw new AgentStartException("the sync interval must be positive");
@@ -182,7 +219,11 @@ public final class AgentRuntime implements AutoCloseable {
         if (!errors.isEmpty()) {
             throw new AgentStartException("invalid configuration: " + errors);
         }
-        AgentRuntime runtime = new AgentRuntime(settings, joinTokenFlag, clock, random, syncInterval);
+    }
+
+    private static AgentRuntime launch(AgentSettings settings, Optional<NodeTpm> tpm, Optional<NodeAttestor> attestor,
+            Clock clock, SecureRandom random, Duration syncInterval) throws AgentStartException {
+        AgentRuntime runtime = new AgentRuntime(settings, tpm, attestor, clock, random, syncInterval);
         runtime.executor.execute(runtime::round);
         return runtime;
     }
@@ -233,6 +274,11 @@ public final class AgentRuntime implements AutoCloseable {
             if (e.kind() == ServerCallException.Kind.AGENT_UNKNOWN) {
                 LOG.warn("the server does not know this agent any more ({}): attesting again", e.getMessage());
                 forgetAgent();
+            } else if (e.kind() == ServerCallException.Kind.ATTESTATION_REFUSED) {
+                LOG.error("{}; the current agent SVID stays in use until {}", e.getMessage(),
+                        keys.current().map(AgentSvid::notAfter).map(Object::toString).orElse("it expires"));
+            } else if (e.kind() == ServerCallException.Kind.REJECTED) {
+                LOG.warn("the server refused a request, retrying: {}", e.getMessage());
             } else {
                 LOG.warn("server unavailable, retrying: {}", e.getMessage());
             }
@@ -249,6 +295,8 @@ public final class AgentRuntime implements AutoCloseable {
             setReason(INTERNAL_ERROR);
             next = backoff.delay(failures);
         }
+        // Between rounds the TPM is free for others (bourne-agent tpm ek, tpm2-tools; swtpm serves one client).
+        tpm.ifPresent(NodeTpm::release);
         pruneExpired();
         AgentStatus after = status.get();
         for (java.util.function.Consumer<AgentStatus> listener : listeners) {
@@ -271,9 +319,7 @@ public final class AgentRuntime implements AutoCloseable {
         ensureAttested();
         AgentSvid svid = keys.current().orElseThrow();
         if (!clock.instant().isBefore(svid.renewAt())) {
-            AgentSvid renewed = agentApi.renew();
-            installSvid(renewed);
-            LOG.info("agent SVID renewed, valid until {}", renewed.notAfter());
+            renew();
         }
         EntrySynchronizer.Report report = synchronizer.syncOnce();
         if (report.changed() + report.removed() + report.minted() > 0) {
@@ -292,9 +338,15 @@ public final class AgentRuntime implements AutoCloseable {
         if (current.isPresent() && clock.instant().isBefore(current.get().notAfter())) {
             return;
         }
-        Optional<AgentSvid> saved = store.loadSvid().filter(s -> clock.instant().isBefore(s.notAfter()));
+        Optional<AgentSvid> saved;
+        try {
+            saved = store.loadSvid().filter(s -> clock.instant().isBefore(s.notAfter()));
+        } catch (SealedKeyUnavailableException e) {
+            throw new NodeAttestationException(e.getMessage(), e);
+        }
         if (saved.isPresent()) {
-            LOG.info("resuming as {} with the agent SVID saved in data_dir", saved.get().spiffeId());
+            LOG.info("resuming as {} with the agent SVID saved in data_dir",
+                    JoinTokenAttestor.loggable(saved.get().spiffeId()));
             keys.set(saved.get());
             connection.reconnect();
             markAttested();
@@ -306,6 +358,34 @@ public final class AgentRuntime implements AutoCloseable {
         if (attestationSpent) {
             throw new NodeAttestationException(JOIN_TOKEN_SPENT);
         }
+        attest();
+    }
+
+    /**
+     * Renews the agent SVID, with continuous attestation when the server asks for it. When the server refuses the
+     * renewal's attestation (the node drifted from policy; it may have been evicted), an agent whose attestor can
+     * attest again does so at once, keeping its current SVID until that succeeds; any other agent keeps its current
+     * SVID until it expires and reports why (the next rounds ask again, with backoff).
+     */
+    private void renew() throws ServerCallException, NodeAttestationException {
+        AgentSvid renewed;
+        try {
+            renewed = agentApi.renew(attestor);
+        } catch (ServerCallException e) {
+            if (e.kind() != ServerCallException.Kind.ATTESTATION_REFUSED || attestor.isEmpty()
+                    || !attestor.get().reusable()) {
+                throw e;
+            }
+            LOG.error("{}: attesting again with {}", e.getMessage(), attestor.get().name());
+            attest();
+            return;
+        }
+        installSvid(renewed);
+        LOG.info("agent SVID renewed, valid until {}", renewed.notAfter());
+    }
+
+    /** Attests with the node attestor and installs the agent SVID it yields. */
+    private void attest() throws ServerCallException, NodeAttestationException {
         AgentSvid svid;
         try {
             svid = agentApi.attest(attestor.get());
@@ -318,7 +398,8 @@ public final class AgentRuntime implements AutoCloseable {
         if (!attestor.get().reusable()) {
             attestationSpent = true;
         }
-        LOG.info("node attested as {}, agent SVID valid until {}", svid.spiffeId(), svid.notAfter());
+        LOG.info("node attested as {}, agent SVID valid until {}", JoinTokenAttestor.loggable(svid.spiffeId()),
+                svid.notAfter());
         synchronizer.reset();
         jwtCache.clear();
         installSvid(svid);
@@ -450,5 +531,6 @@ public final class AgentRuntime implements AutoCloseable {
             health.close();
         }
         closeQuietly();
+        tpm.ifPresent(NodeTpm::close);
     }
 }

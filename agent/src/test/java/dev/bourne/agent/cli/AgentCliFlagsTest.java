@@ -3,9 +3,13 @@ package dev.bourne.agent.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.bourne.agent.runtime.AgentPlugins;
+import dev.bourne.tpm.agent.TpmAgentSettings;
+import dev.bourne.tpm.agent.TpmDevices;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -114,7 +118,7 @@ class AgentCliFlagsTest {
                     insecure_bootstrap = true
                 }
                 plugins {
-                    NodeAttestor "tpm" {
+                    NodeAttestor "openstack_iid" {
                         plugin_data {}
                     }
                     KeyManager "memory" {
@@ -127,10 +131,85 @@ class AgentCliFlagsTest {
                 """);
         CliRun run = CliRun.run("validate", "-config", conf.toString());
         assertEquals(AgentCli.FAILED, run.code());
-        assertTrue(run.err().contains("NodeAttestor") && run.err().contains("tpm"), run.err());
+        assertTrue(run.err().contains("NodeAttestor") && run.err().contains("openstack_iid")
+                && run.err().contains(AgentPlugins.NODE_ATTESTOR_NOT_AVAILABLE), run.err());
         assertTrue(run.err().contains("bogus"), run.err());
         assertTrue(run.err().contains("discover_workload_path"), run.err());
         assertEquals(3, run.err().lines().filter(l -> l.startsWith("Error: ")).count(), run.err());
+    }
+
+    @Test
+    void validate_tpmPluginErrors_nameTheKeyAndReason() throws IOException {
+        Path conf = dir.resolve("agent.conf");
+        Files.writeString(conf, """
+                agent {
+                    data_dir = "./data"
+                    trust_domain = "example.org"
+                    server_address = "127.0.0.1"
+                    insecure_bootstrap = true
+                    join_token = "abc"
+                }
+                plugins {
+                    NodeAttestor "tpm" {
+                        plugin_data {
+                            tpm_device = "tpmrm0"
+                            ak_handle = "0x01C00002"
+                            seal_pcrs = [0, 24, 0]
+                            seal_pcr_bank = "md5"
+                            colour = "blue"
+                        }
+                    }
+                    KeyManager "disk" {
+                        plugin_data {}
+                    }
+                    WorkloadAttestor "unix" {
+                        plugin_data {}
+                    }
+                }
+                """);
+        CliRun run = CliRun.run("validate", "-config", conf.toString());
+        assertEquals(AgentCli.FAILED, run.code());
+        String prefix = "plugins.NodeAttestor.tpm.plugin_data.";
+        for (String expected : List.of(
+                prefix + "tpm_device: " + TpmDevices.NOT_A_DEVICE,
+                prefix + "ak_handle: " + TpmAgentSettings.AK_HANDLE_INVALID,
+                prefix + "seal_pcrs[1]: " + TpmAgentSettings.SEAL_PCR_INVALID,
+                prefix + "seal_pcrs[2]: " + TpmAgentSettings.SEAL_PCR_DUPLICATE,
+                prefix + "seal_pcr_bank: " + TpmAgentSettings.SEAL_PCR_BANK_INVALID,
+                prefix + "colour",
+                "agent.join_token: " + AgentPlugins.JOIN_TOKEN_WITH_TPM)) {
+            assertTrue(run.err().contains(expected), expected + " in\n" + run.err());
+        }
+        assertEquals(7, run.err().lines().filter(l -> l.startsWith("Error: ")).count(), run.err());
+    }
+
+    @Test
+    void validate_tpmWithDiskKeyManager_isValid() throws IOException {
+        Path conf = dir.resolve("agent.conf");
+        Files.writeString(conf, """
+                agent {
+                    data_dir = "./data"
+                    trust_domain = "example.org"
+                    server_address = "127.0.0.1"
+                    trust_bundle_path = "/etc/bourne/bootstrap.pem"
+                }
+                plugins {
+                    NodeAttestor "tpm" {
+                        plugin_data {
+                            tpm_device = "tcp://127.0.0.1:2321"
+                            seal_pcrs = [0, 2, 4, 7]
+                        }
+                    }
+                    KeyManager "disk" {
+                        plugin_data {}
+                    }
+                    WorkloadAttestor "unix" {
+                        plugin_data {}
+                    }
+                }
+                """);
+        CliRun run = CliRun.run("validate", "-config", conf.toString());
+        assertEquals(AgentCli.OK, run.code(), run.err());
     }
 
     @Test

@@ -8,11 +8,13 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 
 /**
- * The server's admin API: the bourne.api.v1 Entry, Agent, Bundle, SVID and LocalAuthority services as the
- * {@code bourne-server} CLI calls them over the admin Unix socket. The server owns the listener; this class only
- * builds the services. Only operators who can open the admin socket (mode 0770) reach them, so they carry no
+ * The server's admin API: the bourne.api.v1 Entry, Agent, Bundle, SVID, LocalAuthority and TpmEnrollment services
+ * as the {@code bourne-server} CLI calls them over the admin Unix socket. The server owns the listener; this class
+ * only builds the services. Only operators who can open the admin socket (mode 0770) reach them, so they carry no
  * further authorisation of their own.
  */
 public final class AdminServices {
@@ -32,6 +34,19 @@ public final class AdminServices {
      */
     public static List<BindableService> create(DataStore dataStore, CaManager ca, ServerSettings settings, Clock clock,
             SecureRandom random) {
+        return create(dataStore, ca, settings, clock, random, Optional.empty());
+    }
+
+    /**
+     * Like {@link #create(DataStore, CaManager, ServerSettings, Clock, SecureRandom)}, for a server that runs the
+     * {@code tpm} node attestor: TPM enrolments may then name only its PCR policies.
+     *
+     * @param pcrPolicyNames the PCR policy names the {@code tpm} node attestor defines (possibly none); empty when the
+     *     server runs no {@code tpm} attestor, and any well-formed policy name is accepted
+     */
+    public static List<BindableService> create(DataStore dataStore, CaManager ca, ServerSettings settings, Clock clock,
+            SecureRandom random, Optional<Set<String>> pcrPolicyNames) {
+        Objects.requireNonNull(pcrPolicyNames, "pcrPolicyNames");
         Objects.requireNonNull(dataStore, "dataStore");
         Objects.requireNonNull(ca, "ca");
         Objects.requireNonNull(settings, "settings");
@@ -43,6 +58,7 @@ public final class AdminServices {
                 new AgentAdminService(dataStore, validator, clock, random),
                 new BundleAdminService(dataStore, ca, settings.trustDomain()),
                 new SvidAdminService(ca, settings, clock, random),
-                new LocalAuthorityAdminService(ca));
+                new LocalAuthorityAdminService(ca),
+                new TpmEnrollmentAdminService(dataStore, pcrPolicyNames, clock));
     }
 }

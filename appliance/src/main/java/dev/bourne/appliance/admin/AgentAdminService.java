@@ -15,6 +15,8 @@ import dev.bourne.api.v1.GetAgentRequest;
 import dev.bourne.api.v1.JoinToken;
 import dev.bourne.api.v1.ListAgentsRequest;
 import dev.bourne.api.v1.ListAgentsResponse;
+import dev.bourne.api.v1.NewRenewalChallengeRequest;
+import dev.bourne.api.v1.NewRenewalChallengeResponse;
 import dev.bourne.api.v1.RenewAgentRequest;
 import dev.bourne.api.v1.RenewAgentResponse;
 import dev.bourne.appliance.datastore.AttestedNode;
@@ -195,6 +197,13 @@ final class AgentAdminService extends AgentGrpc.AgentImplBase {
                 // The call already ended.
             }
         };
+    }
+
+    @Override
+    public void newRenewalChallenge(NewRenewalChallengeRequest request,
+            StreamObserver<NewRenewalChallengeResponse> observer) {
+        observer.onError(Status.UNIMPLEMENTED.withDescription("NewRenewalChallenge is " + AGENT_API_ONLY)
+                .asRuntimeException());
     }
 
     @Override

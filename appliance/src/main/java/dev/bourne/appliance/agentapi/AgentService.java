@@ -4,6 +4,8 @@ import com.google.protobuf.ByteString;
 import dev.bourne.api.v1.AgentGrpc;
 import dev.bourne.api.v1.AttestAgentRequest;
 import dev.bourne.api.v1.AttestAgentResponse;
+import dev.bourne.api.v1.NewRenewalChallengeRequest;
+import dev.bourne.api.v1.NewRenewalChallengeResponse;
 import dev.bourne.api.v1.RenewAgentRequest;
 import dev.bourne.api.v1.RenewAgentResponse;
 import dev.bourne.appliance.attestation.AttestationException;
@@ -21,8 +23,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The agent API's {@code Agent} service on TCP: {@code AttestAgent} (a bidi stream: params first, then any
- * challenge/response rounds the attestor needs, then the agent SVID) and {@code RenewAgent}. The admin RPCs of this
- * service are not served here; they answer UNIMPLEMENTED.
+ * challenge/response rounds the attestor needs, then the agent SVID), {@code NewRenewalChallenge} and
+ * {@code RenewAgent} (continuous attestation, then renewal). The admin RPCs of this service are not served here; they
+ * answer UNIMPLEMENTED.
  */
 final class AgentService extends AgentGrpc.AgentImplBase {
     static final Duration CHALLENGE_TIMEOUT = Duration.ofSeconds(60);
@@ -151,11 +154,25 @@ final class AgentService extends AgentGrpc.AgentImplBase {
     }
 
     @Override
+    public void newRenewalChallenge(NewRenewalChallengeRequest request,
+            StreamObserver<NewRenewalChallengeResponse> responses) {
+        try {
+            byte[] challenge = attestation.renewalChallenge(AgentAuthInterceptor.caller());
+            responses.onNext(NewRenewalChallengeResponse.newBuilder().setChallenge(ByteString.copyFrom(challenge))
+                    .build());
+            responses.onCompleted();
+        } catch (Exception e) {
+            responses.onError(ApiErrors.toStatus(e, "Agent/NewRenewalChallenge").asRuntimeException());
+        }
+    }
+
+    @Override
     public void renewAgent(RenewAgentRequest request, StreamObserver<RenewAgentResponse> responses) {
         try {
             CallerAgent caller = AgentAuthInterceptor.caller();
             responses.onNext(RenewAgentResponse.newBuilder().setSvid(AgentApiProtos.x509Svid(
-                    attestation.renew(caller, request.getParams().getCsr().toByteArray()))).build());
+                    attestation.renew(caller, request.getParams().getCsr().toByteArray(),
+                            request.getAttestationEvidence().toByteArray()))).build());
             responses.onCompleted();
         } catch (Exception e) {
             responses.onError(ApiErrors.toStatus(e, "Agent/RenewAgent").asRuntimeException());

@@ -51,6 +51,7 @@ public final class ApiErrors {
                 case INVALID_REQUEST -> Status.INVALID_ARGUMENT.withDescription(e.getMessage());
                 case REJECTED -> Status.PERMISSION_DENIED.withDescription(e.getMessage());
                 case REFUSED -> Status.PERMISSION_DENIED.withDescription(e.getMessage());
+                case DRIFT -> Status.PERMISSION_DENIED.withDescription(e.getMessage());
                 case UNAVAILABLE -> unavailable(e, method);
             };
         }

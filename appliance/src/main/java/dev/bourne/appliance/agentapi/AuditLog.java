@@ -49,6 +49,32 @@ public final class AuditLog {
         }
     }
 
+    /** A renewal whose continuous attestation succeeded: the evidence, the node's selectors now, and whether they moved. */
+    public void renewedAttested(String attestor, String agentId, List<Selector> selectors, boolean selectorsChanged,
+            String evidence, String serial) {
+        if (enabled) {
+            LOG.info("agent SVID renewed with continuous attestation: attestor={} agent_id={} selectors={}"
+                    + " selectors_changed={} evidence=[{}] svid_serial={}", attestor, agentId, selectors,
+                    selectorsChanged, evidence, serial);
+        }
+    }
+
+    /** A renewal refused by continuous attestation (no evidence, stale challenge, evidence refused): no SVID issued. */
+    public void renewalRefused(String attestor, SpiffeId agentId, String reason) {
+        if (enabled) {
+            LOG.warn("agent SVID renewal refused: attestor={} agent_id={} reason={}", attestor,
+                    loggable.apply(agentId), reason);
+        }
+    }
+
+    /** An agent evicted (its attested node deleted) because its attestor said so on a refused renewal. */
+    public void evicted(String attestor, SpiffeId agentId, String reason) {
+        if (enabled) {
+            LOG.warn("agent evicted by continuous attestation: attestor={} agent_id={} reason={}", attestor,
+                    loggable.apply(agentId), reason);
+        }
+    }
+
     public void svidIssued(String kind, SpiffeId agentId, String entryId, SpiffeId spiffeId, String detail) {
         if (enabled) {
             LOG.info("{} SVID issued: agent_id={} entry_id={} spiffe_id={} {}", kind, loggable.apply(agentId), entryId,

@@ -5,6 +5,7 @@ import dev.bourne.api.v1.BundleGrpc;
 import dev.bourne.api.v1.EntryGrpc;
 import dev.bourne.api.v1.LocalAuthorityGrpc;
 import dev.bourne.api.v1.SVIDGrpc;
+import dev.bourne.api.v1.TpmEnrollmentGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.NettyChannelBuilder;
@@ -64,6 +65,11 @@ final class AdminClient implements AutoCloseable {
 
     LocalAuthorityGrpc.LocalAuthorityBlockingStub localAuthority() {
         return LocalAuthorityGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    TpmEnrollmentGrpc.TpmEnrollmentBlockingStub tpmEnrollments() {
+        return TpmEnrollmentGrpc.newBlockingStub(channel)
                 .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 

@@ -41,6 +41,7 @@ abstract class AdminCommand implements Callable<Integer> {
     @Override
     public final Integer call() throws Exception {
         check();
+        load();
         ServerCli cli = (ServerCli) spec.root().userObject();
         Path socket = SocketDiscovery.find(Optional.ofNullable(socketPath), cli.env(), cli.exists());
         try (AdminClient client = new AdminClient(socket, AdminClient.DEFAULT_TIMEOUT)) {
@@ -50,6 +51,13 @@ abstract class AdminCommand implements Callable<Integer> {
 
     /** Refuses bad flag combinations before any call: throw {@link #usage}. */
     void check() {
+    }
+
+    /**
+     * Reads and checks the files the flags name, before the socket is looked for: a bad file is reported as itself
+     * (throw {@link CliException}: exit 1), whether or not a server is running.
+     */
+    void load() throws Exception {
     }
 
     abstract int run(AdminClient client, PrintWriter out) throws Exception;

@@ -1,10 +1,12 @@
 package dev.bourne.appliance.cli;
 
 import dev.bourne.api.v1.AttestedAgent;
+import dev.bourne.api.v1.Enrollment;
 import dev.bourne.api.v1.RegistrationEntry;
 import dev.bourne.api.v1.Selector;
 import java.io.PrintWriter;
 import java.time.Instant;
+import java.util.TreeMap;
 
 /** SPIRE's human-readable layouts: one {@code Label : value} line per field, padded to a common column. */
 final class Pretty {
@@ -57,6 +59,23 @@ final class Pretty {
         }
         for (Selector s : a.getSelectorsList()) {
             line(out, "Selector", s.getType() + ":" + s.getValue());
+        }
+        out.println();
+    }
+
+    static void enrollment(PrintWriter out, Enrollment e, boolean withCertificate) {
+        line(out, "EK hash", e.getEkHash());
+        line(out, "Created at", time(e.getCreatedAt()));
+        if (e.getRevoked()) {
+            line(out, "Revoked at", time(e.getRevokedAt()));
+        }
+        if (!e.getPcrPolicy().isEmpty()) {
+            line(out, "PCR policy", e.getPcrPolicy());
+        }
+        new TreeMap<>(e.getLabelsMap()).forEach((key, value) -> line(out, "Label", key + "=" + value));
+        line(out, "EK certificate", e.getEkCertificatePem().isEmpty() ? "-" : "stored");
+        if (withCertificate && !e.getEkCertificatePem().isEmpty()) {
+            out.print(e.getEkCertificatePem());
         }
         out.println();
     }

@@ -4,6 +4,7 @@ import dev.bourne.core.bundle.SpiffeBundle;
 import dev.bourne.core.selector.Selector;
 import dev.bourne.core.spiffeid.SpiffeId;
 import dev.bourne.core.spiffeid.TrustDomain;
+import dev.bourne.tpm.server.TpmEnrollment;
 
 import java.time.Instant;
 import java.util.List;
@@ -12,7 +13,8 @@ import java.util.Set;
 
 /**
  * The server's persistent state: registration entries, attested nodes, join tokens, federated bundles, each server's
- * CA journal and a change log of entries and nodes. Domain records in, domain records out; no database type leaks.
+ * CA journal, TPM enrolments and the attestation keys bound to TPM nodes, and a change log of entries and nodes.
+ * Domain records in, domain records out; no database type leaks.
  *
  * <p>Every method is atomic: a write that touches several rows commits all of them or none, and appends its change
  * events in the same transaction. Several servers may share one PostgreSQL database. Implementations are thread-safe.
@@ -131,6 +133,50 @@ public interface DataStore extends AutoCloseable {
      * @throws ConflictException when the stored version differs (another writer came first)
      */
     long putCaJournal(String serverId, long expectedVersion, byte[] data) throws DataStoreException;
+
+    // TPM enrolments
+
+    /**
+     * Stores a security team's enrolment of one TPM, created now and not revoked (the record's {@code createdAt} and
+     * {@code revokedAt} are ignored), and returns it as stored. Labels ({@link Limits#isTpmLabelKey},
+     * {@link Limits#isTpmLabelValue}, at most {@link Limits#MAX_TPM_LABELS}), the PCR policy name and the certificate
+     * PEM are checked here too.
+     *
+     * @throws AlreadyExistsException when an enrolment for the EK hash exists, revoked or not: a revoked TPM stays
+     *     revoked
+     */
+    TpmEnrollment createTpmEnrollment(TpmEnrollment enrollment) throws DataStoreException;
+
+    /** The enrolment of this EK hash (any case of hex digits), revoked or not. */
+    Optional<TpmEnrollment> getTpmEnrollment(String ekHash) throws DataStoreException;
+
+    /**
+     * Enrolments ordered by EK hash.
+     *
+     * @param revoked only revoked ({@code true}) or only unrevoked ({@code false}) enrolments; empty for all
+     */
+    Page<TpmEnrollment> listTpmEnrollments(Optional<Boolean> revoked, PageRequest page) throws DataStoreException;
+
+    /**
+     * Revokes an enrolment and returns it as stored: the TPM's next attestation or renewal is refused. Revoking a
+     * revoked enrolment changes nothing (the first revocation time stays).
+     *
+     * @throws NotFoundException when no enrolment has that EK hash
+     */
+    TpmEnrollment revokeTpmEnrollment(String ekHash) throws DataStoreException;
+
+    // TPM attestation keys (continuous attestation)
+
+    /**
+     * Binds (or rebinds) a TPM node's attestation key to its EK hash and returns the binding as stored: a first
+     * binding is bound and updated now; a replaced one keeps its {@code boundAt}.
+     */
+    TpmAkBinding setTpmAkBinding(String ekHash, byte[] akPublic, byte[] akName) throws DataStoreException;
+
+    Optional<TpmAkBinding> getTpmAkBinding(String ekHash) throws DataStoreException;
+
+    /** Deletes the binding of this EK hash and returns it as it was; empty when there was none. */
+    Optional<TpmAkBinding> deleteTpmAkBinding(String ekHash) throws DataStoreException;
 
     // Change log
 

@@ -18,6 +18,10 @@ public final class DataStoreErrors {
     public static final String BUNDLE_NOT_FOUND = "no bundle stored for trust domain";
     public static final String BUNDLE_CORRUPT = "the stored bundle cannot be read back";
     public static final String JOURNAL_CONFLICT = "the CA journal was written by someone else since it was read";
+    public static final String TPM_ENROLLMENT_NOT_FOUND = "no TPM enrolment for EK hash";
+    public static final String TPM_ENROLLMENT_EXISTS = "a TPM enrolment for this EK hash already exists";
+    public static final String TPM_ENROLLMENT_CORRUPT = "the stored TPM enrolment cannot be read back";
+    public static final String TPM_AK_BINDING_CORRUPT = "the stored TPM attestation key binding cannot be read back";
     public static final String UNAVAILABLE = "the database is unavailable";
     public static final String FAILURE = "the database refused the operation";
     public static final String CLOSED = "the datastore is closed";

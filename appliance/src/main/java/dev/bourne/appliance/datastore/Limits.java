@@ -30,6 +30,18 @@ public final class Limits {
     public static final int MAX_PAGE_SIZE = 1000;
     public static final int MAX_PAGE_TOKEN_LENGTH = 4096;
     public static final int MAX_EVENTS_PER_CALL = 10_000;
+    /** The most labels one TPM enrolment carries; each becomes a {@code tpm:label:<k>:<v>} selector. */
+    public static final int MAX_TPM_LABELS = 32;
+    public static final int MAX_TPM_LABEL_KEY_LENGTH = 64;
+    public static final int MAX_TPM_LABEL_VALUE_LENGTH = 256;
+    public static final int MAX_PCR_POLICY_NAME_LENGTH = 64;
+    /** An EK certificate is at most 16 KiB of DER (real ones are 1 to 2 KiB); its PEM form is at most this long. */
+    public static final int MAX_EK_CERTIFICATE_PEM_LENGTH = 24 * 1024;
+    /** A TPMT_PUBLIC of the largest key a TPM makes (RSA 16384 would be about 2.1 KiB) fits, with room to spare. */
+    public static final int MAX_AK_PUBLIC_BYTES = 4096;
+    /** A TPM name: a 2-byte hash algorithm then its digest (SHA-1 to SHA-512): 22 to 66 bytes. */
+    public static final int MIN_AK_NAME_BYTES = 22;
+    public static final int MAX_AK_NAME_BYTES = 66;
 
     public static final String REQUIRED = "is required";
     public static final String ENTRY_ID_INVALID = "must be 1 to " + MAX_ENTRY_ID_LENGTH
@@ -65,8 +77,72 @@ public final class Limits {
     public static final String EVENT_ID_NEGATIVE = "cannot be negative";
     public static final String MASK_EMPTY = "names no field to update";
     public static final String BUNDLE_INVALID = "is not a valid SPIFFE bundle";
+    public static final String TOO_MANY_TPM_LABELS = "more than " + MAX_TPM_LABELS + " labels";
+    public static final String TPM_LABEL_KEY_INVALID = "label keys must be 1 to " + MAX_TPM_LABEL_KEY_LENGTH
+            + " characters of lowercase letters, digits, '_', '.' and '-'";
+    public static final String TPM_LABEL_VALUE_INVALID = "must be 1 to " + MAX_TPM_LABEL_VALUE_LENGTH
+            + " characters without control characters";
+    public static final String PCR_POLICY_NAME_INVALID = "must be 1 to " + MAX_PCR_POLICY_NAME_LENGTH
+            + " letters, digits, '.', '_' or '-', starting with a letter or digit";
+    public static final String EK_CERTIFICATE_PEM_INVALID = "must be one PEM CERTIFICATE block of at most "
+            + MAX_EK_CERTIFICATE_PEM_LENGTH + " characters";
+    public static final String AK_PUBLIC_INVALID = "must be 1 to " + MAX_AK_PUBLIC_BYTES + " bytes";
+    public static final String AK_NAME_INVALID = "must be a TPM name of " + MIN_AK_NAME_BYTES + " to "
+            + MAX_AK_NAME_BYTES + " bytes";
 
     private Limits() {
+    }
+
+    /**
+     * Whether {@code key} may name a TPM enrolment label: 1 to {@link #MAX_TPM_LABEL_KEY_LENGTH} of
+     * {@code [a-z0-9_.-]}. No ':' (the key ends at the first one in {@code tpm:label:<k>:<v>}) and no '=' (the
+     * CLI's {@code key=value}). Shared by the datastore, the admin API and the CLI.
+     */
+    public static boolean isTpmLabelKey(String key) {
+        if (key == null || key.isEmpty() || key.length() > MAX_TPM_LABEL_KEY_LENGTH) {
+            return false;
+        }
+        for (int i = 0; i < key.length(); i++) {
+            char c = key.charAt(i);
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Whether {@code value} may be a TPM label's value: 1 to {@link #MAX_TPM_LABEL_VALUE_LENGTH} characters, none a
+     * control character (a newline or escape would forge lines in logs and CLI output).
+     */
+    public static boolean isTpmLabelValue(String value) {
+        if (value == null || value.isEmpty() || value.length() > MAX_TPM_LABEL_VALUE_LENGTH) {
+            return false;
+        }
+        for (int i = 0; i < value.length(); i++) {
+            if (Character.isISOControl(value.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Whether {@code name} may name a PCR policy: 1 to {@link #MAX_PCR_POLICY_NAME_LENGTH} letters, digits, '.', '_'
+     * or '-', the first a letter or digit (the names the server configuration may define).
+     */
+    public static boolean isPcrPolicyName(String name) {
+        if (name == null || name.isEmpty() || name.length() > MAX_PCR_POLICY_NAME_LENGTH) {
+            return false;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            boolean alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+            if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-'))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

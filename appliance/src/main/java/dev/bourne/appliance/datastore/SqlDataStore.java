@@ -12,6 +12,7 @@ import dev.bourne.core.bundle.SpiffeBundleJson;
 import dev.bourne.core.selector.Selector;
 import dev.bourne.core.spiffeid.SpiffeId;
 import dev.bourne.core.spiffeid.TrustDomain;
+import dev.bourne.tpm.server.TpmEnrollment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
@@ -43,6 +44,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -1225,6 +1228,220 @@ public final class SqlDataStore implements DataStore {
             }
             return next;
         });
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // TPM enrolments
+
+    private static final String TPM_ENROLLMENT_COLUMNS =
+            "ek_hash, labels, pcr_policy, ek_certificate, created_at, revoked_at";
+
+    @Override
+    public TpmEnrollment createTpmEnrollment(TpmEnrollment enrollment) throws DataStoreException {
+        Objects.requireNonNull(enrollment, "enrollment");
+        Validator.tpmEnrollment(enrollment);
+        String ekHash = enrollment.ekHash();
+        String labels = encodeLabels(enrollment.labels());
+        return write("create TPM enrolment", c -> {
+            if (Sql.exists(c, "SELECT 1 FROM tpm_enrollments WHERE ek_hash = ?", ekHash)) {
+                throw new AlreadyExistsException(DataStoreErrors.quoted(DataStoreErrors.TPM_ENROLLMENT_EXISTS, ekHash));
+            }
+            long at = now();
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO tpm_enrollments (" + TPM_ENROLLMENT_COLUMNS
+                    + ") VALUES (?, ?, ?, ?, ?, NULL)")) {
+                s.setString(1, ekHash);
+                s.setString(2, labels);
+                s.setString(3, enrollment.pcrPolicy().orElse(null));
+                s.setString(4, enrollment.ekCertificatePem().orElse(null));
+                s.setLong(5, at);
+                s.executeUpdate();
+            } catch (SQLException e) {
+                throw duplicateOr(e, DataStoreErrors.quoted(DataStoreErrors.TPM_ENROLLMENT_EXISTS, ekHash));
+            }
+            return new TpmEnrollment(ekHash, enrollment.labels(), enrollment.pcrPolicy(),
+                    enrollment.ekCertificatePem(), Instant.ofEpochSecond(at), Optional.empty());
+        });
+    }
+
+    @Override
+    public Optional<TpmEnrollment> getTpmEnrollment(String ekHash) throws DataStoreException {
+        String hash = Validator.ekHash(ekHash);
+        return read("get TPM enrolment", c -> loadTpmEnrollment(c, hash, false));
+    }
+
+    @Override
+    public Page<TpmEnrollment> listTpmEnrollments(Optional<Boolean> revoked, PageRequest page)
+            throws DataStoreException {
+        Objects.requireNonNull(revoked, "revoked");
+        Objects.requireNonNull(page, "page");
+        String after = Validator.pageStart(page);
+        return read("list TPM enrolments", c -> {
+            List<Object> params = new ArrayList<>();
+            StringBuilder sql = new StringBuilder("SELECT ").append(TPM_ENROLLMENT_COLUMNS)
+                    .append(" FROM tpm_enrollments WHERE 1 = 1");
+            revoked.ifPresent(r -> sql.append(r ? " AND revoked_at IS NOT NULL" : " AND revoked_at IS NULL"));
+            if (after != null) {
+                sql.append(" AND ek_hash > ?");
+                params.add(after);
+            }
+            sql.append(" ORDER BY ek_hash");
+            if (page.pageSize() > 0) {
+                sql.append(" LIMIT ?");
+                params.add(page.pageSize() + 1);
+            }
+            List<TpmEnrollment> items = new ArrayList<>();
+            try (PreparedStatement s = Sql.prepare(c, sql.toString(), params); ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    items.add(tpmEnrollmentRow(r));
+                }
+            }
+            boolean more = page.pageSize() > 0 && items.size() > page.pageSize();
+            if (more) {
+                items.remove(items.size() - 1);
+            }
+            Optional<String> next = more
+                    ? Optional.of(Validator.pageToken(items.get(items.size() - 1).ekHash())) : Optional.empty();
+            return new Page<>(items, next);
+        });
+    }
+
+    @Override
+    public TpmEnrollment revokeTpmEnrollment(String ekHash) throws DataStoreException {
+        String hash = Validator.ekHash(ekHash);
+        return write("revoke TPM enrolment", c -> {
+            TpmEnrollment current = loadTpmEnrollment(c, hash, true).orElseThrow(() -> new NotFoundException(
+                    DataStoreErrors.quoted(DataStoreErrors.TPM_ENROLLMENT_NOT_FOUND, hash)));
+            if (current.revoked()) {
+                return current;
+            }
+            long at = now();
+            // "AND revoked_at IS NULL": of two servers revoking at once, the first time stays.
+            Sql.update(c, "UPDATE tpm_enrollments SET revoked_at = ? WHERE ek_hash = ? AND revoked_at IS NULL", at,
+                    hash);
+            return loadTpmEnrollment(c, hash, false).orElseThrow();
+        });
+    }
+
+    private Optional<TpmEnrollment> loadTpmEnrollment(Connection c, String ekHash, boolean forUpdate)
+            throws SQLException, DataStoreException {
+        try (PreparedStatement s = c.prepareStatement("SELECT " + TPM_ENROLLMENT_COLUMNS
+                + " FROM tpm_enrollments WHERE ek_hash = ?" + (forUpdate ? dialect.forUpdate() : ""))) {
+            s.setString(1, ekHash);
+            try (ResultSet r = s.executeQuery()) {
+                return r.next() ? Optional.of(tpmEnrollmentRow(r)) : Optional.empty();
+            }
+        }
+    }
+
+    private static TpmEnrollment tpmEnrollmentRow(ResultSet r) throws SQLException, DataStoreException {
+        String ekHash = r.getString(1);
+        try {
+            long revokedAt = r.getLong(6);
+            Optional<Instant> revoked = r.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochSecond(revokedAt));
+            return new TpmEnrollment(ekHash, decodeLabels(r.getString(2)), Optional.ofNullable(r.getString(3)),
+                    Optional.ofNullable(r.getString(4)), Instant.ofEpochSecond(r.getLong(5)), revoked);
+        } catch (IllegalArgumentException e) {
+            throw new DataStoreFailureException(
+                    DataStoreErrors.quoted(DataStoreErrors.TPM_ENROLLMENT_CORRUPT, ekHash), e);
+        }
+    }
+
+    /**
+     * Labels as one {@code key=value} line each, sorted by key. Unambiguous because keys hold no '=' and values no
+     * control characters ({@link Limits#isTpmLabelKey}, {@link Limits#isTpmLabelValue}).
+     */
+    private static String encodeLabels(Map<String, String> labels) {
+        StringBuilder text = new StringBuilder();
+        new TreeMap<>(labels).forEach((key, value) -> text.append(key).append('=').append(value).append('\n'));
+        return text.toString();
+    }
+
+    private static SortedMap<String, String> decodeLabels(String text) {
+        SortedMap<String, String> labels = new TreeMap<>();
+        if (text.isEmpty()) {
+            return labels;
+        }
+        if (!text.endsWith("\n")) {
+            throw new IllegalArgumentException("labels do not end with a newline");
+        }
+        for (String line : text.substring(0, text.length() - 1).split("\n", -1)) {
+            int eq = line.indexOf('=');
+            if (eq < 0 || !Limits.isTpmLabelKey(line.substring(0, eq))
+                    || !Limits.isTpmLabelValue(line.substring(eq + 1))
+                    || labels.put(line.substring(0, eq), line.substring(eq + 1)) != null) {
+                throw new IllegalArgumentException("malformed label line");
+            }
+        }
+        return labels;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // TPM attestation keys
+
+    @Override
+    public TpmAkBinding setTpmAkBinding(String ekHash, byte[] akPublic, byte[] akName) throws DataStoreException {
+        String hash = Validator.ekHash(ekHash);
+        Validator.akBinding(akPublic, akName);
+        byte[] publicArea = akPublic.clone();
+        String name = HexFormat.of().formatHex(akName);
+        return write("set TPM AK binding", c -> {
+            long at = now();
+            // One upsert: two servers binding the same node at once leave one row, the later key winning.
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO tpm_ak_bindings (ek_hash, ak_public, ak_name,"
+                    + " bound_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (ek_hash) DO UPDATE SET"
+                    + " ak_public = excluded.ak_public, ak_name = excluded.ak_name,"
+                    + " updated_at = excluded.updated_at")) {
+                s.setString(1, hash);
+                s.setBytes(2, publicArea);
+                s.setString(3, name);
+                s.setLong(4, at);
+                s.setLong(5, at);
+                s.executeUpdate();
+            }
+            return loadAkBinding(c, hash).orElseThrow();
+        });
+    }
+
+    @Override
+    public Optional<TpmAkBinding> getTpmAkBinding(String ekHash) throws DataStoreException {
+        String hash = Validator.ekHash(ekHash);
+        return read("get TPM AK binding", c -> loadAkBinding(c, hash));
+    }
+
+    @Override
+    public Optional<TpmAkBinding> deleteTpmAkBinding(String ekHash) throws DataStoreException {
+        String hash = Validator.ekHash(ekHash);
+        return write("delete TPM AK binding", c -> {
+            try (PreparedStatement s = c.prepareStatement("DELETE FROM tpm_ak_bindings WHERE ek_hash = ?"
+                    + " RETURNING ek_hash, ak_public, ak_name, bound_at, updated_at")) {
+                s.setString(1, hash);
+                try (ResultSet r = s.executeQuery()) {
+                    return r.next() ? Optional.of(akBindingRow(r)) : Optional.<TpmAkBinding>empty();
+                }
+            }
+        });
+    }
+
+    private static Optional<TpmAkBinding> loadAkBinding(Connection c, String ekHash)
+            throws SQLException, DataStoreException {
+        try (PreparedStatement s = c.prepareStatement("SELECT ek_hash, ak_public, ak_name, bound_at, updated_at"
+                + " FROM tpm_ak_bindings WHERE ek_hash = ?")) {
+            s.setString(1, ekHash);
+            try (ResultSet r = s.executeQuery()) {
+                return r.next() ? Optional.of(akBindingRow(r)) : Optional.empty();
+            }
+        }
+    }
+
+    private static TpmAkBinding akBindingRow(ResultSet r) throws SQLException, DataStoreException {
+        String ekHash = r.getString(1);
+        try {
+            return new TpmAkBinding(ekHash, r.getBytes(2), HexFormat.of().parseHex(r.getString(3)),
+                    Instant.ofEpochSecond(r.getLong(4)), Instant.ofEpochSecond(r.getLong(5)));
+        } catch (IllegalArgumentException e) {
+            throw new DataStoreFailureException(
+                    DataStoreErrors.quoted(DataStoreErrors.TPM_AK_BINDING_CORRUPT, ekHash), e);
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------------

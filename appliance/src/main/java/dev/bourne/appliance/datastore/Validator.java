@@ -3,6 +3,8 @@ package dev.bourne.appliance.datastore;
 import dev.bourne.core.selector.Selector;
 import dev.bourne.core.spiffeid.SpiffeId;
 import dev.bourne.core.spiffeid.TrustDomain;
+import dev.bourne.tpm.common.EkHash;
+import dev.bourne.tpm.server.TpmEnrollment;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -10,11 +12,14 @@ import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
 /** The datastore's input checks; each failure names the field and gives a {@link Limits} reason. */
 final class Validator {
+    static final String PEM_BEGIN = "-----BEGIN CERTIFICATE-----\n";
+    static final String PEM_END = "-----END CERTIFICATE-----";
 
     private Validator() {
     }
@@ -187,6 +192,55 @@ final class Validator {
 
     static void serverId(String serverId) throws InvalidArgumentException {
         printableAscii("server_id", serverId, Limits.MAX_SERVER_ID_LENGTH, Limits.SERVER_ID_INVALID);
+    }
+
+    static String ekHash(String ekHash) throws InvalidArgumentException {
+        try {
+            return EkHash.parse(ekHash);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidArgumentException("ek_hash", EkHash.MALFORMED);
+        }
+    }
+
+    static void tpmEnrollment(TpmEnrollment enrollment) throws InvalidArgumentException {
+        Map<String, String> labels = enrollment.labels();
+        if (labels.size() > Limits.MAX_TPM_LABELS) {
+            throw new InvalidArgumentException("labels", Limits.TOO_MANY_TPM_LABELS);
+        }
+        for (Map.Entry<String, String> label : labels.entrySet()) {
+            if (!Limits.isTpmLabelKey(label.getKey())) {
+                // The key is not quoted: it may hold characters that forge output.
+                throw new InvalidArgumentException("labels", Limits.TPM_LABEL_KEY_INVALID);
+            }
+            if (!Limits.isTpmLabelValue(label.getValue())) {
+                throw new InvalidArgumentException("labels." + label.getKey(), Limits.TPM_LABEL_VALUE_INVALID);
+            }
+        }
+        if (enrollment.pcrPolicy().isPresent() && !Limits.isPcrPolicyName(enrollment.pcrPolicy().get())) {
+            throw new InvalidArgumentException("pcr_policy", Limits.PCR_POLICY_NAME_INVALID);
+        }
+        if (enrollment.ekCertificatePem().isPresent()) {
+            String pem = enrollment.ekCertificatePem().get();
+            if (pem.length() > Limits.MAX_EK_CERTIFICATE_PEM_LENGTH || !pem.startsWith(PEM_BEGIN)
+                    || !pem.stripTrailing().endsWith(PEM_END) || pem.indexOf(PEM_BEGIN, 1) >= 0) {
+                throw new InvalidArgumentException("ek_certificate", Limits.EK_CERTIFICATE_PEM_INVALID);
+            }
+            for (int i = 0; i < pem.length(); i++) {
+                char c = pem.charAt(i);
+                if (c != '\n' && (c < 0x20 || c > 0x7e)) {
+                    throw new InvalidArgumentException("ek_certificate", Limits.EK_CERTIFICATE_PEM_INVALID);
+                }
+            }
+        }
+    }
+
+    static void akBinding(byte[] akPublic, byte[] akName) throws InvalidArgumentException {
+        if (akPublic == null || akPublic.length == 0 || akPublic.length > Limits.MAX_AK_PUBLIC_BYTES) {
+            throw new InvalidArgumentException("ak_public", Limits.AK_PUBLIC_INVALID);
+        }
+        if (akName == null || akName.length < Limits.MIN_AK_NAME_BYTES || akName.length > Limits.MAX_AK_NAME_BYTES) {
+            throw new InvalidArgumentException("ak_name", Limits.AK_NAME_INVALID);
+        }
     }
 
     /** The key after which the requested page starts, or null for the first page. */

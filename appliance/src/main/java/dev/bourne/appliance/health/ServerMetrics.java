@@ -10,13 +10,14 @@ import java.util.Objects;
 import java.util.function.BooleanSupplier;
 
 /**
- * The server's Prometheus metrics: SVIDs issued by kind, node attestations by attestor and result, RPC latencies by
- * method and status, and whether the key manager is active. One registry per server; {@link #scrape()} is the
- * Prometheus text exposition.
+ * The server's Prometheus metrics: SVIDs issued by kind, node attestations and continuous attestations at renewal by
+ * attestor and result, RPC latencies by method and status, and whether the key manager is active. One registry per
+ * server; {@link #scrape()} is the Prometheus text exposition.
  */
 public final class ServerMetrics {
     public static final String SVIDS_ISSUED = "bourne_svids_issued";
     public static final String ATTESTATIONS = "bourne_node_attestations";
+    public static final String RENEWAL_ATTESTATIONS = "bourne_renewal_attestations";
     public static final String RPC = "bourne_rpc";
     public static final String KEY_MANAGER_ACTIVE = "bourne_key_manager_active";
 
@@ -41,6 +42,15 @@ public final class ServerMetrics {
     /** One node attestation; {@code result} is {@code success} or the failure reason in lower case. */
     public void attestation(String attestor, String result) {
         Counter.builder(ATTESTATIONS).description("node attestations, by attestor and result")
+                .tag("attestor", attestor).tag("result", result).register(registry).increment();
+    }
+
+    /**
+     * One continuous attestation at agent SVID renewal; {@code result} is {@code success}, {@code no_evidence} or the
+     * attestor's failure reason in lower case.
+     */
+    public void renewalAttestation(String attestor, String result) {
+        Counter.builder(RENEWAL_ATTESTATIONS).description("continuous attestations at renewal, by attestor and result")
                 .tag("attestor", attestor).tag("result", result).register(registry).increment();
     }
 

@@ -78,6 +78,7 @@ public final class BourneServer implements AutoCloseable {
     private final Clock clock;
     private final SecureRandom random;
     private final AdminServicesFactory adminServices;
+    private final List<NodeAttestor> extraAttestors;
     private final ServerMetrics metrics = new ServerMetrics();
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final ScheduledExecutorService retry;
@@ -96,11 +97,12 @@ public final class BourneServer implements AutoCloseable {
     private boolean closed;
 
     private BourneServer(ServerSettings settings, Clock clock, SecureRandom random,
-            AdminServicesFactory adminServices) {
+            AdminServicesFactory adminServices, List<NodeAttestor> extraAttestors) {
         this.settings = settings;
         this.clock = clock;
         this.random = random;
         this.adminServices = adminServices;
+        this.extraAttestors = List.copyOf(extraAttestors);
         this.retry = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, "bourne-server-start");
             thread.setDaemon(true);
@@ -128,8 +130,22 @@ public final class BourneServer implements AutoCloseable {
      */
     public static BourneServer start(ServerSettings settings, Clock clock, SecureRandom random,
             AdminServicesFactory adminServices) throws ConfigException, ServerStartException {
+        return startWithAttestors(settings, clock, random, adminServices, List.of());
+    }
+
+    /**
+     * {@link #start(ServerSettings, Clock, SecureRandom, AdminServicesFactory)} with {@code extraAttestors} in the node
+     * attestor catalog beside the configured ones, wired exactly as they are (audit, datastore, continuous
+     * attestation). For tests only, which plug in attestor pairs that cannot exist in production: no configuration
+     * file can reach this, and {@code bourne-server run} never calls it.
+     *
+     * @throws IllegalArgumentException (at CA start) when an extra attestor has the name of a configured one
+     */
+    public static BourneServer startWithAttestors(ServerSettings settings, Clock clock, SecureRandom random,
+            AdminServicesFactory adminServices, List<NodeAttestor> extraAttestors) throws ConfigException,
+            ServerStartException {
         SqlDataStoreSettings dataStoreSettings = validate(settings);
-        BourneServer server = new BourneServer(settings, clock, random, adminServices);
+        BourneServer server = new BourneServer(settings, clock, random, adminServices, extraAttestors);
         try {
             server.open(dataStoreSettings);
             return server;
@@ -285,7 +301,7 @@ public final class BourneServer implements AutoCloseable {
         NodeAttestors attestors = new NodeAttestors(settings.trustDomain(), nodeAttestors());
         AuditLog audit = new AuditLog(settings.auditLogEnabled(), attestors::loggable);
         AgentAttestation attestation = new AgentAttestation(attestors, dataStore, started, x509Issuer,
-                settings.agentTtl(), audit, metrics);
+                settings.agentTtl(), audit, metrics, clock);
         EntrySvids svids = new EntrySvids(dataStore, new AuthorizedEntries(dataStore, settings.trustDomain()),
                 started, x509Issuer, jwtIssuer, settings.defaultX509SvidTtl(), settings.defaultJwtSvidTtl(),
                 settings.jwtIssuer(), audit, metrics);
@@ -332,6 +348,7 @@ public final class BourneServer implements AutoCloseable {
                 }, clock));
             }
         }
+        attestors.addAll(extraAttestors);
         return attestors;
     }
 

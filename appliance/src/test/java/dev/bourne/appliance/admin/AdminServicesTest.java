@@ -351,6 +351,18 @@ class AdminServicesTest {
     }
 
     @Test
+    void agentApiOnlyRpcs_unimplementedOnTheAdminSocket() {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> agents.newRenewalChallenge(
+                dev.bourne.api.v1.NewRenewalChallengeRequest.getDefaultInstance()));
+        assertEquals(Status.Code.UNIMPLEMENTED, code(e));
+        assertEquals("NewRenewalChallenge is " + AgentAdminService.AGENT_API_ONLY, e.getStatus().getDescription());
+        e = assertThrows(StatusRuntimeException.class, () -> agents.renewAgent(
+                dev.bourne.api.v1.RenewAgentRequest.getDefaultInstance()));
+        assertEquals(Status.Code.UNIMPLEMENTED, code(e));
+        assertEquals("RenewAgent is " + AgentAdminService.AGENT_API_ONLY, e.getStatus().getDescription());
+    }
+
+    @Test
     void agents_notAnAgentId_invalidArgument() {
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
                 () -> agents.getAgent(GetAgentRequest.newBuilder().setId(TD + "/web").build()));

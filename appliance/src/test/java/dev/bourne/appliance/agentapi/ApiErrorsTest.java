@@ -55,6 +55,10 @@ class ApiErrorsTest {
                         Status.Code.PERMISSION_DENIED, "bad token"),
                 Arguments.of(new AttestationException(AttestationException.Reason.INVALID_REQUEST, "empty"),
                         Status.Code.INVALID_ARGUMENT, "empty"),
+                Arguments.of(AttestationException.drift("outside policy", true), Status.Code.PERMISSION_DENIED,
+                        "outside policy"),
+                Arguments.of(new ApiException(ApiException.Code.FAILED_PRECONDITION, "no challenge"),
+                        Status.Code.FAILED_PRECONDITION, "no challenge"),
                 Arguments.of(new X509SvidIssuanceException(SvidIssuanceException.Reason.MALFORMED_REQUEST, "CSR is"
                         + " not valid DER"), Status.Code.INVALID_ARGUMENT, "CSR is not valid DER"),
                 Arguments.of(new NotFoundException(SECRET), Status.Code.NOT_FOUND, "not found"),

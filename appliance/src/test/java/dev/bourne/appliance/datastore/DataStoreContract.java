@@ -5,6 +5,8 @@ import dev.bourne.core.selector.Selector;
 import dev.bourne.core.spiffeid.SpiffeId;
 import dev.bourne.core.spiffeid.TrustDomain;
 import dev.bourne.testing.pki.TestCa;
+import dev.bourne.tpm.common.EkHash;
+import dev.bourne.tpm.server.TpmEnrollment;
 import dev.bourne.testing.pki.TestKeys;
 import dev.bourne.testing.time.MutableClock;
 import org.junit.jupiter.api.AfterEach;
@@ -26,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -869,6 +872,277 @@ abstract class DataStoreContract {
             for (int i = 1; i < events.size(); i++) {
                 assertTrue(events.get(i).id() > events.get(i - 1).id());
             }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // TPM enrolments
+
+    static final String EK_A = "a".repeat(64);
+    static final String EK_B = "b".repeat(64);
+    static final String EK_C = "c".repeat(64);
+    static final String PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+    static TpmEnrollment enrollment(String ekHash, Map<String, String> labels, String pcrPolicy, String pem) {
+        return new TpmEnrollment(ekHash, new TreeMap<>(labels), Optional.ofNullable(pcrPolicy),
+                Optional.ofNullable(pem), Instant.EPOCH, Optional.empty());
+    }
+
+    @Test
+    void tpmEnrollment_everyFieldRoundTrips_createdNow_notRevoked() throws Exception {
+        TpmEnrollment created = store.createTpmEnrollment(new TpmEnrollment(EK_A.toUpperCase(java.util.Locale.ROOT),
+                new TreeMap<>(Map.of("rack", "r12", "site.name", "Zürich = HQ; east", "role", "db")),
+                Optional.of("prod-boot"), Optional.of(PEM), Instant.EPOCH, Optional.of(Instant.EPOCH)));
+
+        assertEquals(EK_A, created.ekHash());
+        assertEquals(clock.instant(), created.createdAt(), "created now, whatever the record said");
+        assertFalse(created.revoked(), "a new enrolment is never revoked");
+        assertEquals(Map.of("rack", "r12", "site.name", "Zürich = HQ; east", "role", "db"), created.labels());
+        assertEquals(Optional.of("prod-boot"), created.pcrPolicy());
+        assertEquals(Optional.of(PEM), created.ekCertificatePem());
+        assertEquals(Optional.of(created), store.getTpmEnrollment(EK_A));
+        assertEquals(Optional.of(created), store.getTpmEnrollment(EK_A.toUpperCase(java.util.Locale.ROOT)));
+        TpmEnrollment bare = store.createTpmEnrollment(enrollment(EK_B, Map.of(), null, null));
+        assertEquals(Optional.of(bare), store.getTpmEnrollment(EK_B));
+        assertTrue(bare.labels().isEmpty() && bare.pcrPolicy().isEmpty() && bare.ekCertificatePem().isEmpty());
+        assertEquals(Optional.empty(), store.getTpmEnrollment(EK_C));
+    }
+
+    @Test
+    void tpmEnrollment_existingHash_refused_revokedOrNot() throws Exception {
+        store.createTpmEnrollment(enrollment(EK_A, Map.of("a", "1"), null, null));
+        AlreadyExistsException again = assertThrows(AlreadyExistsException.class,
+                () -> store.createTpmEnrollment(enrollment(EK_A, Map.of("b", "2"), null, null)));
+        assertEquals(DataStoreErrors.TPM_ENROLLMENT_EXISTS + ": \"" + EK_A + "\"", again.getMessage());
+        store.revokeTpmEnrollment(EK_A);
+        assertThrows(AlreadyExistsException.class,
+                () -> store.createTpmEnrollment(enrollment(EK_A, Map.of(), null, null)));
+        assertEquals(Map.of("a", "1"), store.getTpmEnrollment(EK_A).orElseThrow().labels(), "first one kept");
+        assertTrue(store.getTpmEnrollment(EK_A).orElseThrow().revoked(), "still revoked");
+    }
+
+    @Test
+    void tpmEnrollment_concurrentCreatesOnTwoServers_exactlyOneWins() throws Exception {
+        try (DataStore second = openSecondStore(clock)) {
+            List<DataStore> stores = List.of(store, second);
+            List<Callable<Boolean>> calls = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                DataStore target = stores.get(i % 2);
+                String label = "n" + i;
+                calls.add(() -> {
+                    try {
+                        target.createTpmEnrollment(enrollment(EK_A, Map.of("who", label), null, null));
+                        return true;
+                    } catch (AlreadyExistsException e) {
+                        return false;
+                    }
+                });
+            }
+            assertEquals(1, runTogether(calls).stream().filter(b -> b).count());
+        }
+    }
+
+    @Test
+    void tpmEnrollment_revoke_setsTimeOnce_andUnknownIsNotFound() throws Exception {
+        store.createTpmEnrollment(enrollment(EK_A, Map.of(), "p", null));
+        clock.advance(Duration.ofMinutes(5));
+        Instant first = clock.instant();
+        TpmEnrollment revoked = store.revokeTpmEnrollment(EK_A);
+        assertEquals(Optional.of(first), revoked.revokedAt());
+        assertEquals(Optional.of("p"), revoked.pcrPolicy());
+        clock.advance(Duration.ofMinutes(5));
+        assertEquals(Optional.of(first), store.revokeTpmEnrollment(EK_A).revokedAt(), "revoking twice keeps the first");
+        assertEquals(Optional.of(first), store.getTpmEnrollment(EK_A).orElseThrow().revokedAt());
+        NotFoundException missing = assertThrows(NotFoundException.class, () -> store.revokeTpmEnrollment(EK_B));
+        assertEquals(DataStoreErrors.TPM_ENROLLMENT_NOT_FOUND + ": \"" + EK_B + "\"", missing.getMessage());
+        assertEquals(DataStoreException.Kind.NOT_FOUND, missing.kind());
+    }
+
+    @Test
+    void tpmEnrollment_list_pagesInHashOrder_andFiltersByRevoked() throws Exception {
+        List<String> hashes = new ArrayList<>();
+        for (int i = 0; i < 25; i++) {
+            String hash = String.format("%064x", (long) i * 7919);
+            hashes.add(hash);
+            store.createTpmEnrollment(enrollment(hash, Map.of("i", Integer.toString(i)), null, null));
+            if (i % 3 == 0) {
+                store.revokeTpmEnrollment(hash);
+            }
+        }
+        Collections.sort(hashes);
+        List<String> seen = new ArrayList<>();
+        PageRequest request = PageRequest.first(4);
+        while (true) {
+            Page<TpmEnrollment> page = store.listTpmEnrollments(Optional.empty(), request);
+            assertTrue(page.items().size() <= 4);
+            page.items().forEach(e -> seen.add(e.ekHash()));
+            if (page.nextPageToken().isEmpty()) {
+                break;
+            }
+            request = PageRequest.after(4, page);
+        }
+        assertEquals(hashes, seen, "every enrolment once, in EK hash order");
+        List<TpmEnrollment> revoked = store.listTpmEnrollments(Optional.of(true), PageRequest.ALL).items();
+        List<TpmEnrollment> active = store.listTpmEnrollments(Optional.of(false), PageRequest.ALL).items();
+        assertEquals(9, revoked.size());
+        assertEquals(16, active.size());
+        assertTrue(revoked.stream().allMatch(TpmEnrollment::revoked));
+        assertTrue(active.stream().noneMatch(TpmEnrollment::revoked));
+        assertEquals("0", revoked.stream().filter(e -> e.ekHash().equals(String.format("%064x", 0))).findFirst()
+                .orElseThrow().labels().get("i"));
+        assertInvalid("page_token", Limits.PAGE_TOKEN_INVALID,
+                () -> store.listTpmEnrollments(Optional.empty(), new PageRequest(4, Optional.of("!!"))));
+        assertInvalid("page_size", Limits.PAGE_SIZE_INVALID,
+                () -> store.listTpmEnrollments(Optional.empty(), PageRequest.first(Limits.MAX_PAGE_SIZE + 1)));
+    }
+
+    static List<Object[]> invalidTpmEnrollments() {
+        Map<String, String> tooMany = new TreeMap<>();
+        for (int i = 0; i <= Limits.MAX_TPM_LABELS; i++) {
+            tooMany.put("k" + i, "v");
+        }
+        return List.of(
+                new Object[] {enrollment(EK_A, tooMany, null, null), "labels", Limits.TOO_MANY_TPM_LABELS},
+                new Object[] {enrollment(EK_A, Map.of("Upper", "v"), null, null), "labels",
+                    Limits.TPM_LABEL_KEY_INVALID},
+                new Object[] {enrollment(EK_A, Map.of("a:b", "v"), null, null), "labels",
+                    Limits.TPM_LABEL_KEY_INVALID},
+                new Object[] {enrollment(EK_A, Map.of("a=b", "v"), null, null), "labels",
+                    Limits.TPM_LABEL_KEY_INVALID},
+                new Object[] {enrollment(EK_A, Map.of("", "v"), null, null), "labels", Limits.TPM_LABEL_KEY_INVALID},
+                new Object[] {enrollment(EK_A, Map.of("k".repeat(Limits.MAX_TPM_LABEL_KEY_LENGTH + 1), "v"), null,
+                    null), "labels", Limits.TPM_LABEL_KEY_INVALID},
+                new Object[] {enrollment(EK_A, Map.of("k", ""), null, null), "labels.k",
+                    Limits.TPM_LABEL_VALUE_INVALID},
+                new Object[] {enrollment(EK_A, Map.of("k", "a\nforged=line"), null, null), "labels.k",
+                    Limits.TPM_LABEL_VALUE_INVALID},
+                new Object[] {enrollment(EK_A, Map.of("k", "v".repeat(Limits.MAX_TPM_LABEL_VALUE_LENGTH + 1)), null,
+                    null), "labels.k", Limits.TPM_LABEL_VALUE_INVALID},
+                new Object[] {enrollment(EK_A, Map.of(), "-leading-dash", null), "pcr_policy",
+                    Limits.PCR_POLICY_NAME_INVALID},
+                new Object[] {enrollment(EK_A, Map.of(), "has space", null), "pcr_policy",
+                    Limits.PCR_POLICY_NAME_INVALID},
+                new Object[] {enrollment(EK_A, Map.of(), "p".repeat(Limits.MAX_PCR_POLICY_NAME_LENGTH + 1), null),
+                    "pcr_policy", Limits.PCR_POLICY_NAME_INVALID},
+                new Object[] {enrollment(EK_A, Map.of(), null, "not a certificate"), "ek_certificate",
+                    Limits.EK_CERTIFICATE_PEM_INVALID},
+                new Object[] {enrollment(EK_A, Map.of(), null, PEM + PEM), "ek_certificate",
+                    Limits.EK_CERTIFICATE_PEM_INVALID},
+                new Object[] {enrollment(EK_A, Map.of(), null, PEM.replace("MIIB", "MII\u0007")), "ek_certificate",
+                    Limits.EK_CERTIFICATE_PEM_INVALID},
+                new Object[] {enrollment(EK_A, Map.of(), null, PEM.replace("MIIB",
+                    "A".repeat(Limits.MAX_EK_CERTIFICATE_PEM_LENGTH))), "ek_certificate",
+                    Limits.EK_CERTIFICATE_PEM_INVALID});
+    }
+
+    @Test
+    void tpmEnrollment_invalidInput_refusedNamingTheField_andNothingStored() throws Exception {
+        for (Object[] row : invalidTpmEnrollments()) {
+            assertInvalid((String) row[1], (String) row[2], () -> store.createTpmEnrollment((TpmEnrollment) row[0]));
+        }
+        assertEquals(0, rows("tpm_enrollments"));
+        assertInvalid("ek_hash", EkHash.MALFORMED, () -> store.getTpmEnrollment("abc"));
+        assertInvalid("ek_hash", EkHash.MALFORMED, () -> store.revokeTpmEnrollment("g".repeat(64)));
+        assertInvalid("ek_hash", EkHash.MALFORMED, () -> store.getTpmEnrollment(null));
+    }
+
+    @Test
+    void tpmEnrollment_valuesAtTheLimits_accepted() throws Exception {
+        Map<String, String> labels = new TreeMap<>();
+        for (int i = 0; i < Limits.MAX_TPM_LABELS; i++) {
+            labels.put(String.format("%02d", i) + "k".repeat(Limits.MAX_TPM_LABEL_KEY_LENGTH - 2),
+                    "v=;:,\"é".repeat(Limits.MAX_TPM_LABEL_VALUE_LENGTH / 8));
+        }
+        String pem = PEM.replace("MIIB", "A".repeat(Limits.MAX_EK_CERTIFICATE_PEM_LENGTH - PEM.length() + 4));
+        assertEquals(Limits.MAX_EK_CERTIFICATE_PEM_LENGTH, pem.length());
+        String policy = "P" + "._-9".repeat((Limits.MAX_PCR_POLICY_NAME_LENGTH - 1) / 4) + "abc";
+        assertEquals(Limits.MAX_PCR_POLICY_NAME_LENGTH, policy.length());
+        TpmEnrollment created = store.createTpmEnrollment(enrollment(EK_A, labels, policy, pem));
+        assertEquals(created, store.getTpmEnrollment(EK_A).orElseThrow());
+        assertEquals(labels, created.labels());
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // TPM attestation key bindings
+
+    @Test
+    void tpmAkBinding_setGetReplaceDelete() throws Exception {
+        byte[] akPublic = new byte[300];
+        random.nextBytes(akPublic);
+        byte[] akName = new byte[34];
+        random.nextBytes(akName);
+        assertEquals(Optional.empty(), store.getTpmAkBinding(EK_A));
+
+        Instant bound = clock.instant();
+        TpmAkBinding first = store.setTpmAkBinding(EK_A.toUpperCase(java.util.Locale.ROOT), akPublic, akName);
+        assertEquals(EK_A, first.ekHash());
+        assertArrayEquals(akPublic, first.akPublic());
+        assertArrayEquals(akName, first.akName());
+        assertEquals(bound, first.boundAt());
+        assertEquals(bound, first.updatedAt());
+        assertEquals(Optional.of(first), store.getTpmAkBinding(EK_A));
+
+        clock.advance(Duration.ofHours(1));
+        byte[] otherPublic = new byte[120];
+        random.nextBytes(otherPublic);
+        byte[] otherName = new byte[50];
+        random.nextBytes(otherName);
+        TpmAkBinding replaced = store.setTpmAkBinding(EK_A, otherPublic, otherName);
+        assertArrayEquals(otherPublic, replaced.akPublic());
+        assertArrayEquals(otherName, replaced.akName());
+        assertEquals(bound, replaced.boundAt(), "bound_at kept");
+        assertEquals(clock.instant(), replaced.updatedAt());
+        assertEquals(1, rows("tpm_ak_bindings"));
+
+        assertEquals(Optional.of(replaced), store.deleteTpmAkBinding(EK_A));
+        assertEquals(Optional.empty(), store.deleteTpmAkBinding(EK_A));
+        assertEquals(Optional.empty(), store.getTpmAkBinding(EK_A));
+    }
+
+    @Test
+    void tpmAkBinding_isIndependentOfEnrolment_andCopiesItsBytes() throws Exception {
+        byte[] akPublic = {1, 2, 3};
+        byte[] akName = new byte[22];
+        TpmAkBinding binding = store.setTpmAkBinding(EK_B, akPublic, akName);
+        akPublic[0] = 9;
+        binding.akPublic()[1] = 9;
+        assertArrayEquals(new byte[] {1, 2, 3}, store.getTpmAkBinding(EK_B).orElseThrow().akPublic());
+        assertEquals(Optional.empty(), store.getTpmEnrollment(EK_B), "CA-trusted nodes have no enrolment");
+    }
+
+    @Test
+    void tpmAkBinding_invalidInput_refused() throws Exception {
+        assertInvalid("ak_public", Limits.AK_PUBLIC_INVALID, () -> store.setTpmAkBinding(EK_A, new byte[0],
+                new byte[34]));
+        assertInvalid("ak_public", Limits.AK_PUBLIC_INVALID, () -> store.setTpmAkBinding(EK_A,
+                new byte[Limits.MAX_AK_PUBLIC_BYTES + 1], new byte[34]));
+        assertInvalid("ak_name", Limits.AK_NAME_INVALID, () -> store.setTpmAkBinding(EK_A, new byte[10],
+                new byte[Limits.MIN_AK_NAME_BYTES - 1]));
+        assertInvalid("ak_name", Limits.AK_NAME_INVALID, () -> store.setTpmAkBinding(EK_A, new byte[10],
+                new byte[Limits.MAX_AK_NAME_BYTES + 1]));
+        assertInvalid("ek_hash", EkHash.MALFORMED, () -> store.setTpmAkBinding("xyz", new byte[10], new byte[34]));
+        assertInvalid("ek_hash", EkHash.MALFORMED, () -> store.deleteTpmAkBinding("xyz"));
+        assertEquals(0, rows("tpm_ak_bindings"));
+        TpmAkBinding max = store.setTpmAkBinding(EK_A, new byte[Limits.MAX_AK_PUBLIC_BYTES],
+                new byte[Limits.MAX_AK_NAME_BYTES]);
+        assertEquals(Limits.MAX_AK_PUBLIC_BYTES, store.getTpmAkBinding(EK_A).orElseThrow().akPublic().length);
+        assertEquals(max, store.getTpmAkBinding(EK_A).orElseThrow());
+    }
+
+    @Test
+    void tpmAkBinding_concurrentSetsOnTwoServers_leaveOneRow() throws Exception {
+        try (DataStore second = openSecondStore(clock)) {
+            List<DataStore> stores = List.of(store, second);
+            List<Callable<TpmAkBinding>> calls = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                DataStore target = stores.get(i % 2);
+                byte[] name = new byte[34];
+                name[0] = (byte) i;
+                byte[] akPublic = {(byte) i};
+                calls.add(() -> target.setTpmAkBinding(EK_A, akPublic, name));
+            }
+            runTogether(calls);
+            assertEquals(1, rows("tpm_ak_bindings"));
         }
     }
 

@@ -25,7 +25,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 abstract class MigrationContract {
     static final List<String> TABLES = List.of("registered_entries", "entry_selectors", "entry_dns_names",
             "entry_federates_with", "attested_nodes", "node_selectors", "join_tokens", "federated_bundles",
-            "ca_journals", "change_events");
+            "ca_journals", "change_events", "tpm_enrollments", "tpm_ak_bindings");
+    /** The schema version this build migrates to. */
+    static final String LATEST = "2";
 
     final Clock clock = Clock.systemUTC();
     final SecureRandom random = new SecureRandom();
@@ -64,10 +66,12 @@ abstract class MigrationContract {
             }
         }
         List<String> history = history();
-        assertEquals(1, history.size(), history.toString());
-        assertTrue(history.get(0).startsWith(Migrations.latestVersion(dataSource(), dialect()) + "/"), history.get(0));
-        assertTrue(history.get(0).endsWith("/true"));
-        assertEquals("1", Migrations.latestVersion(dataSource(), dialect()));
+        assertEquals(Integer.parseInt(LATEST), history.size(), history.toString());
+        for (int i = 0; i < history.size(); i++) {
+            assertTrue(history.get(i).startsWith((i + 1) + "/"), history.get(i));
+            assertTrue(history.get(i).endsWith("/true"), history.get(i));
+        }
+        assertEquals(LATEST, Migrations.latestVersion(dataSource(), dialect()));
     }
 
     @Test
@@ -87,6 +91,30 @@ abstract class MigrationContract {
     }
 
     @Test
+    void version1Database_upgradesToTheLatest_keepingItsData() throws Exception {
+        Flyway.configure(getClass().getClassLoader()).dataSource(dataSource())
+                .locations(dialect().migrationLocation()).table(Migrations.HISTORY_TABLE).target("1").load()
+                .migrate();
+        try (Connection c = dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.executeUpdate("INSERT INTO join_tokens (token_hash, expires_at) VALUES ('h', 1)");
+        }
+        assertEquals(1, history().size());
+        try (SqlDataStore store = open()) {
+            assertEquals(Integer.parseInt(LATEST), history().size());
+            long tokens = store.withConnection(false, c -> {
+                try (PreparedStatement s = c.prepareStatement("SELECT COUNT(*) FROM join_tokens");
+                        ResultSet r = s.executeQuery()) {
+                    r.next();
+                    return r.getLong(1);
+                }
+            });
+            assertEquals(1, tokens);
+            assertTrue(store.listTpmEnrollments(java.util.Optional.empty(),
+                    PageRequest.ALL).items().isEmpty());
+        }
+    }
+
+    @Test
     void schemaFromANewerBourne_isRefused() throws Exception {
         open().close();
         Flyway.configure(getClass().getClassLoader()).dataSource(dataSource())
@@ -95,10 +123,10 @@ abstract class MigrationContract {
                                 : "postgres"))
                 .table(Migrations.HISTORY_TABLE).load().migrate();
         List<String> before = history();
-        assertEquals(2, before.size());
+        assertEquals(Integer.parseInt(LATEST) + 1, before.size());
 
         DataStoreFailureException e = assertThrows(DataStoreFailureException.class, this::open);
-        assertEquals(String.format(Migrations.NEWER_SCHEMA, "999", "1"), e.getMessage());
+        assertEquals(String.format(Migrations.NEWER_SCHEMA, "999", LATEST), e.getMessage());
         assertEquals(DataStoreException.Kind.FAILURE, e.kind());
         assertEquals(before, history());
     }

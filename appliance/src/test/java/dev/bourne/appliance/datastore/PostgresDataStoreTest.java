@@ -38,7 +38,8 @@ class PostgresDataStoreTest extends DataStoreContract {
         DataStore store = SqlDataStore.openPostgres(connectionString(database), 8, clock, random);
         try (Connection c = database.connect(); Statement s = c.createStatement()) {
             s.execute("TRUNCATE registered_entries, entry_selectors, entry_dns_names, entry_federates_with,"
-                    + " attested_nodes, node_selectors, join_tokens, federated_bundles, ca_journals, change_events"
+                    + " attested_nodes, node_selectors, join_tokens, federated_bundles, ca_journals, change_events,"
+                    + " tpm_enrollments, tpm_ak_bindings"
                     + " RESTART IDENTITY");
         }
         return store;

@@ -62,10 +62,13 @@ class PostgresMigrationTest extends MigrationContract {
             starts.add(() -> Migrations.migrate(dataSource(), Dialect.POSTGRES));
         }
         List<Integer> applied = DataStoreContract.runTogether(starts);
-        assertEquals(1, applied.stream().mapToInt(Integer::intValue).sum(), applied.toString());
+        // One server applies every migration; the others find them applied.
+        int latest = Integer.parseInt(LATEST);
+        assertEquals(latest, applied.stream().mapToInt(Integer::intValue).sum(), applied.toString());
+        assertEquals(1, applied.stream().filter(n -> n > 0).count(), applied.toString());
         List<String> history = history();
-        assertEquals(1, history.size(), history.toString());
-        assertTrue(history.get(0).endsWith("/true"));
+        assertEquals(latest, history.size(), history.toString());
+        assertTrue(history.stream().allMatch(h -> h.endsWith("/true")), history.toString());
         open().close();
     }
 }

@@ -1,0 +1,264 @@
+package dev.bourne.agent.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.bourne.agent.node.AgentStateStore;
+import dev.bourne.agent.node.AgentSvid;
+import dev.bourne.agent.node.NodeTpm;
+import dev.bourne.agent.node.TpmNodeAttestor;
+import dev.bourne.agent.workloadapi.WorkloadIdentity;
+import dev.bourne.appliance.datastore.RegistrationEntry;
+import dev.bourne.appliance.health.ServerMetrics;
+import dev.bourne.appliance.server.BourneServer;
+import dev.bourne.core.config.AgentSettings;
+import dev.bourne.core.config.HealthCheckSettings;
+import dev.bourne.core.config.ServerSettings;
+import dev.bourne.core.selector.Selector;
+import dev.bourne.core.spiffeid.SpiffeId;
+import dev.bourne.testing.tpm.Swtpm;
+import dev.bourne.testing.tpm.WithSwtpm;
+import dev.bourne.tpm.agent.AkType;
+import dev.bourne.tpm.agent.TpmAgentSettings;
+import dev.bourne.tpm.common.TpmHashAlg;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tss.tpm.TPMT_HA;
+import tss.tpm.TPM_ALG_ID;
+import tss.tpm.TPM_HANDLE;
+
+/**
+ * The agent with NodeAttestor {@code tpm} (swtpm) against the real Bourne server: a TPM that cannot be reached leaves
+ * it not-ready with the TPM's error and retrying; the agent key sealed to PCR 16 lets a restart resume without
+ * attesting; a changed PCR makes it discard the sealed key and attest again with the TPM.
+ *
+ * <p>The server here has no {@code tpm} attestor yet (it arrives with the server half of issue 5), so the SVID the
+ * agent resumes with comes from a join-token attestation, sealed through the agent's own store, and the re-attestation
+ * after the PCR change is refused by the server: what is checked is that the agent made it.
+ */
+@WithSwtpm
+class TpmAgentRuntimeTest {
+    private static final Duration SYNC = Duration.ofMillis(250);
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static final String AGENT_PREFIX = "spiffe://example.org/spire/agent/join_token/";
+
+    @TempDir
+    static Path serverDir;
+    private static BourneServer server;
+    private static int port;
+
+    @TempDir
+    Path dir;
+    private AgentRuntime agent;
+    private Swtpm swtpm;
+
+    @BeforeAll
+    static void startServer() throws Exception {
+        Path file = serverDir.resolve("server.conf");
+        Files.writeString(file, """
+                server {
+                    bind_address = "127.0.0.1"
+                    bind_port = "8081"
+                    socket_path = "%s"
+                    trust_domain = "example.org"
+                    data_dir = "%s"
+                    agent_ttl = "10m"
+                }
+                plugins {
+                    NodeAttestor "join_token" { plugin_data {} }
+                    DataStore "sql" {
+                        plugin_data {
+                            database_type = "sqlite3"
+                            connection_string = "%s"
+                        }
+                    }
+                    KeyManager "disk" { plugin_data { keys_path = "%s" } }
+                }
+                """.formatted(serverDir.resolve("private/api.sock"), serverDir.resolve("data"),
+                serverDir.resolve("data/datastore.sqlite3"), serverDir.resolve("data/keys")));
+        ServerSettings s = ServerSettings.load(file).orElseThrow();
+        server = BourneServer.start(new ServerSettings(s.bindAddress(), 0, s.socketPath(), s.trustDomain(),
+                s.dataDir(), s.logLevel(), s.logFormat(), s.caTtl(), s.defaultX509SvidTtl(), s.defaultJwtSvidTtl(),
+                s.agentTtl(), s.caKeyType(), s.jwtKeyType(), s.jwtIssuer(), s.caSubject(), s.auditLogEnabled(),
+                HealthCheckSettings.DEFAULTS, Optional.empty(), s.plugins()), Clock.systemUTC());
+        port = server.agentApiPort().orElseThrow();
+    }
+
+    @AfterAll
+    static void stopServer() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @BeforeEach
+    void resetPcr16(Swtpm swtpm) {
+        this.swtpm = swtpm;
+        swtpm.tpm().PCR_Reset(TPM_HANDLE.pcr(16));
+        swtpm.disconnect();
+    }
+
+    @AfterEach
+    void stopAgent() {
+        if (agent != null) {
+            agent.close();
+        }
+    }
+
+    private String device() {
+        return "tcp://127.0.0.1:" + swtpm.dataPort();
+    }
+
+    private AgentSettings settings(String nodeAttestor, String keyManager) throws Exception {
+        StringBuilder pem = new StringBuilder();
+        for (X509Certificate cert : server.ca().orElseThrow().bundle().x509Authorities()) {
+            pem.append("-----BEGIN CERTIFICATE-----\n")
+                    .append(Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(cert.getEncoded()))
+                    .append("\n-----END CERTIFICATE-----\n");
+        }
+        Path bundle = dir.resolve("bootstrap.pem");
+        Files.writeString(bundle, pem, StandardCharsets.US_ASCII);
+        Path conf = dir.resolve("agent.conf");
+        Files.writeString(conf, """
+                agent {
+                    data_dir = "%s"
+                    trust_domain = "example.org"
+                    server_address = "127.0.0.1"
+                    server_port = %d
+                    socket_path = "%s"
+                    trust_bundle_path = "%s"
+                }
+                plugins {
+                    NodeAttestor %s
+                    KeyManager "%s" { plugin_data {} }
+                    WorkloadAttestor "unix" { plugin_data {} }
+                }
+                """.formatted(dir.resolve("data"), port, dir.resolve("api.sock"), bundle, nodeAttestor, keyManager));
+        return AgentSettings.load(conf).orElseThrow();
+    }
+
+    private String tpmAttestor(String device) {
+        return "\"tpm\" {\n plugin_data {\n tpm_device = \"" + device + "\"\n seal_pcrs = [16]\n"
+                + " event_log_path = \"" + dir.resolve("no-event-log") + "\"\n }\n }";
+    }
+
+    private static AgentStatus awaitStatus(AgentRuntime runtime, Predicate<AgentStatus> condition) throws Exception {
+        CompletableFuture<AgentStatus> reached = new CompletableFuture<>();
+        runtime.onStatus(s -> {
+            if (condition.test(s)) {
+                reached.complete(s);
+            }
+        });
+        AgentStatus now = runtime.status();
+        return condition.test(now) ? now : reached.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    private static long counter(String name) {
+        long total = 0;
+        for (String line : server.metrics().scrape().split("\n")) {
+            if (line.startsWith(name + "_total{")) {
+                total += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return total;
+    }
+
+    @Test
+    void tpmUnreachable_agentServesTheWorkloadApiNotReadyWithTheTpmError() throws Exception {
+        int closed;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closed = socket.getLocalPort();
+        }
+        long attestations = counter(ServerMetrics.ATTESTATIONS);
+        agent = AgentRuntime.start(settings(tpmAttestor("tcp://127.0.0.1:" + closed), "disk"), Optional.empty(),
+                Clock.systemUTC(), new SecureRandom(), SYNC);
+        AgentStatus status = awaitStatus(agent, s -> s.reason().startsWith(TpmNodeAttestor.TPM_FAILED));
+        assertFalse(status.attested());
+        assertTrue(status.reason().contains("open TPM device tcp://127.0.0.1:" + closed + " failed: cannot connect"),
+                status.reason());
+        assertTrue(Files.exists(agent.socketPath()));
+        assertEquals(attestations, counter(ServerMetrics.ATTESTATIONS), "nothing reached the server");
+    }
+
+    @Test
+    void joinTokenFlagWithTpm_refusedAtStart() throws Exception {
+        AgentStartException e = assertThrows(AgentStartException.class, () -> AgentRuntime.start(
+                settings(tpmAttestor(device()), "disk"), Optional.of("token"), Clock.systemUTC(), new SecureRandom(),
+                SYNC));
+        assertEquals(AgentRuntime.JOIN_TOKEN_FLAG_WITH_TPM, e.getMessage());
+    }
+
+    @Test
+    void sealedKey_restartResumesWithoutAttesting_thenAPcrChangeDiscardsItAndTheAgentAttestsWithTheTpm()
+            throws Exception {
+        // An agent SVID from the server (join token: the server has no tpm attestor yet), with an entry for this uid.
+        String token = "token-" + System.nanoTime();
+        server.dataStore().createJoinToken(token, Instant.now().plus(Duration.ofMinutes(10)));
+        Selector uid = new Selector("unix", "uid:" + Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
+        server.dataStore().createEntry(RegistrationEntry.builder().spiffeId(SpiffeId.parse(
+                "spiffe://example.org/workload")).parentId(SpiffeId.parse(AGENT_PREFIX + token))
+                .selectors(List.of(uid)).build());
+        agent = AgentRuntime.start(settings("\"join_token\" { plugin_data {} }", "memory"), Optional.of(token),
+                Clock.systemUTC(), new SecureRandom(), SYNC);
+        awaitStatus(agent, AgentStatus::ready);
+        AgentSvid svid = agent.agentSvid().orElseThrow();
+        agent.close();
+        agent = null;
+
+        // Sealed to PCR 16 by the agent's own store, as a tpm agent saves it.
+        Path data = dir.resolve("data");
+        TpmAgentSettings tpmSettings = new TpmAgentSettings(device(), TpmAgentSettings.DEFAULT_AK_HANDLE,
+                AkType.ECC_P256, dir.resolve("no-event-log"), List.of(16), TpmHashAlg.SHA256);
+        try (NodeTpm tpm = new NodeTpm(tpmSettings)) {
+            new AgentStateStore(data, Optional.of(data), Optional.of(tpm), new SecureRandom()).saveSvid(svid);
+        }
+
+        long attestations = counter(ServerMetrics.ATTESTATIONS);
+        agent = AgentRuntime.start(settings(tpmAttestor(device()), "disk"), Optional.empty(), Clock.systemUTC(),
+                new SecureRandom(), SYNC);
+        awaitStatus(agent, s -> s.ready() && s.reason().isEmpty());
+        assertEquals(svid.spiffeId(), agent.agentId().orElseThrow());
+        CompletableFuture<WorkloadIdentity> identity = new CompletableFuture<>();
+        try (var watch = agent.cache().watch(List.of(uid), i -> i.filter(WorkloadIdentity::hasIdentity)
+                .ifPresent(identity::complete))) {
+            identity.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        }
+        assertEquals(attestations, counter(ServerMetrics.ATTESTATIONS), "resumed without attesting");
+        assertFalse(Files.exists(data.resolve(AgentStateStore.KEY_FILE)));
+        agent.close();
+        agent = null;
+
+        // Another boot state: PCR 16 extended. The sealed key is lost; the agent attests again, with the TPM.
+        swtpm.tpm().PCR_Extend(TPM_HANDLE.pcr(16), new TPMT_HA[] {new TPMT_HA(TPM_ALG_ID.SHA256, new byte[32])});
+        swtpm.disconnect();
+        agent = AgentRuntime.start(settings(tpmAttestor(device()), "disk"), Optional.empty(), Clock.systemUTC(),
+                new SecureRandom(), SYNC);
+        AgentStatus refused = awaitStatus(agent, s -> s.reason().startsWith("the server refused node attestation"));
+        assertFalse(refused.attested());
+        assertFalse(Files.exists(data.resolve(AgentStateStore.SEALED_KEY_FILE)));
+        assertFalse(Files.exists(data.resolve(AgentStateStore.SVID_FILE)));
+        assertFalse(Files.exists(data.resolve(AgentStateStore.KEY_FILE)));
+    }
+}
