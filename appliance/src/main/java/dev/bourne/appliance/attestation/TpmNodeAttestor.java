@@ -5,10 +5,13 @@ import dev.bourne.core.spiffeid.TrustDomain;
 import dev.bourne.tpm.common.EkHash;
 import dev.bourne.tpm.common.TpmPublic;
 import dev.bourne.tpm.server.TpmAttestationException;
+import dev.bourne.tpm.server.TpmEnrollment;
+import dev.bourne.tpm.server.TpmEnrollments;
 import dev.bourne.tpm.server.TpmServerAttestor;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The server's {@code tpm} node attestor (docs/tpm.md; ARCHITECTURE.md section 3): adapts the protocol engine
@@ -17,6 +20,10 @@ import java.util.Optional;
  * SVID renewal carries a fresh quote by that same AK (continuous attestation). Agent ID
  * {@code spiffe://<td>/spire/agent/tpm/<ek-hash>}; selectors {@code tpm:pub_hash:}, {@code tpm:label:<k>:<v>},
  * {@code tpm:pcr_policy:<name>}.
+ *
+ * <p>A renewal challenge is only issued to a node that may renew at all: its AK is bound (an evicted node's binding is
+ * deleted with it, so it must attest again) and its enrolment is neither revoked nor, when {@code ek_trust} requires
+ * enrolment, missing. Refusing here rather than after the quote spares the TPM a quote and tells the agent at once.
  *
  * <p>Engine failures map onto {@link AttestationException} reasons here, once: INVALID_REQUEST and REJECTED as they
  * are, DRIFT (a verified quote outside PCR policy at renewal) as drift, evicting the agent when the configuration's
@@ -43,11 +50,19 @@ public final class TpmNodeAttestor implements NodeAttestor {
 
     private final TrustDomain trustDomain;
     private final TpmServerAttestor engine;
+    private final TpmEnrollments enrollments;
     private final AkBindings bindings;
 
-    public TpmNodeAttestor(TrustDomain trustDomain, TpmServerAttestor engine, AkBindings bindings) {
+    /**
+     * @param engine the protocol engine ({@link TpmServerAttestor#configure})
+     * @param enrollments the enrolments the engine reads too, consulted again before a renewal challenge
+     * @param bindings where the AK of each attested node is kept
+     */
+    public TpmNodeAttestor(TrustDomain trustDomain, TpmServerAttestor engine, TpmEnrollments enrollments,
+            AkBindings bindings) {
         this.trustDomain = Objects.requireNonNull(trustDomain, "trustDomain");
         this.engine = Objects.requireNonNull(engine, "engine");
+        this.enrollments = Objects.requireNonNull(enrollments, "enrollments");
         this.bindings = Objects.requireNonNull(bindings, "bindings");
     }
 
@@ -57,7 +72,7 @@ public final class TpmNodeAttestor implements NodeAttestor {
     }
 
     /** The names of the configured PCR policies, which enrolments may name. */
-    public java.util.Set<String> pcrPolicyNames() {
+    public Set<String> pcrPolicyNames() {
         return engine.settings().pcrPolicies().policies().keySet();
     }
 
@@ -80,6 +95,7 @@ public final class TpmNodeAttestor implements NodeAttestor {
     public Optional<byte[]> renewalChallenge(SpiffeId agentId) throws AttestationException {
         String ekHash = ekHash(agentId);
         byte[] ak = boundAk(ekHash);
+        checkEnrollment(ekHash);
         try {
             return Optional.of(engine.renewalChallenge(ekHash, ak).challenge());
         } catch (TpmAttestationException e) {
@@ -120,6 +136,27 @@ public final class TpmNodeAttestor implements NodeAttestor {
     private byte[] boundAk(String ekHash) throws AttestationException {
         return bindings.bound(ekHash).orElseThrow(
                 () -> new AttestationException(AttestationException.Reason.REJECTED, NOT_BOUND));
+    }
+
+    /**
+     * Refuses a renewal before any quote when the enrolment says the node may not renew: revoked (every trust mode),
+     * or missing when {@code ek_trust} requires enrolment. Fails closed when the store cannot be read. The engine
+     * checks the same again when it verifies the evidence (the enrolment may be revoked in between).
+     */
+    private void checkEnrollment(String ekHash) throws AttestationException {
+        Optional<TpmEnrollment> enrollment;
+        try {
+            enrollment = Objects.requireNonNull(enrollments.find(ekHash), "TpmEnrollments.find returned null");
+        } catch (TpmEnrollments.EnrollmentLookupException | RuntimeException e) {
+            throw new AttestationException(AttestationException.Reason.UNAVAILABLE,
+                    TpmServerAttestor.ENROLLMENT_UNAVAILABLE, e);
+        }
+        if (enrollment.isPresent() && enrollment.get().revoked()) {
+            throw new AttestationException(AttestationException.Reason.REJECTED, TpmServerAttestor.ENROLLMENT_REVOKED);
+        }
+        if (enrollment.isEmpty() && engine.settings().ekTrust().requiresEnrollment()) {
+            throw new AttestationException(AttestationException.Reason.REJECTED, TpmServerAttestor.EK_NOT_ENROLLED);
+        }
     }
 
     private AttestationException mapped(TpmAttestationException e) {

@@ -92,7 +92,11 @@ public interface DataStore extends AutoCloseable {
      */
     AttestedNode banNode(SpiffeId spiffeId) throws DataStoreException;
 
-    /** Deletes (evicts) a node, with its selectors, and returns it as it was. The agent may then attest again. */
+    /**
+     * Deletes (evicts) a node, with its selectors, and returns it as it was. The agent may then attest again. A node the
+     * {@code tpm} attestor attested ({@code /spire/agent/tpm/<ek-hash>}) loses its AK binding in the same transaction:
+     * no renewal can follow an eviction without a new attestation, which binds the AK again.
+     */
     AttestedNode deleteNode(SpiffeId spiffeId) throws DataStoreException;
 
     // Join tokens

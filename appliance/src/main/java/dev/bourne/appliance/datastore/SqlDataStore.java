@@ -12,6 +12,7 @@ import dev.bourne.core.bundle.SpiffeBundleJson;
 import dev.bourne.core.selector.Selector;
 import dev.bourne.core.spiffeid.SpiffeId;
 import dev.bourne.core.spiffeid.TrustDomain;
+import dev.bourne.tpm.common.EkHash;
 import dev.bourne.tpm.server.TpmEnrollment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,6 +73,8 @@ public final class SqlDataStore implements DataStore {
     public static final int MAX_ATTEMPTS = 4;
     private static final int SQLITE_READERS = 4;
     private static final int IN_CHUNK = 500;
+    /** The node attestor whose nodes have an AK binding (TpmNodeAttestor.NAME; the datastore cannot import it). */
+    private static final String TPM_ATTESTOR = "tpm";
 
     private static final Logger LOG = LoggerFactory.getLogger(SqlDataStore.class);
     private static final String ENTRY_COLUMNS = "e.id, e.spiffe_id, e.parent_id, e.x509_svid_ttl, e.jwt_svid_ttl,"
@@ -900,9 +903,30 @@ public final class SqlDataStore implements DataStore {
         return write("delete node", c -> {
             AttestedNode current = requireNode(c, id);
             Sql.update(c, "DELETE FROM attested_nodes WHERE spiffe_id = ?", id);
+            Optional<String> ekHash = tpmEkHash(current);
+            if (ekHash.isPresent()) {
+                Sql.update(c, "DELETE FROM tpm_ak_bindings WHERE ek_hash = ?", ekHash.get());
+            }
             appendEvent(c, ChangeEvent.Kind.NODE_DELETED, id, now());
             return current;
         });
+    }
+
+    /**
+     * The EK hash of a node the {@code tpm} attestor attested ({@code spiffe://<td>/spire/agent/tpm/<ek-hash>}), whose
+     * AK binding goes with it when it is evicted; empty for any other node.
+     */
+    private static Optional<String> tpmEkHash(AttestedNode node) {
+        List<String> segments = node.spiffeId().segments();
+        if (!node.attestationDataType().equals(TPM_ATTESTOR) || segments.size() != 4
+                || !node.spiffeId().hasPathPrefix("spire", "agent", TPM_ATTESTOR)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(EkHash.parse(segments.get(3)));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
     }
 
     private AttestedNode requireNode(Connection c, String id) throws SQLException, NotFoundException {

@@ -21,7 +21,6 @@ import dev.bourne.appliance.datastore.DataStore;
 import dev.bourne.appliance.datastore.DataStoreException;
 import dev.bourne.appliance.datastore.SqlDataStore;
 import dev.bourne.appliance.datastore.SqlDataStoreSettings;
-import dev.bourne.appliance.datastore.TpmAkBinding;
 import dev.bourne.appliance.health.HealthServer;
 import dev.bourne.appliance.health.ServerMetrics;
 import dev.bourne.core.config.ConfigError;
@@ -354,32 +353,13 @@ public final class BourneServer implements AutoCloseable {
     /** The node attestor named {@code tpm}, its enrolments and AK bindings in this server's datastore. */
     private TpmNodeAttestor tpmAttestor(PluginConfig plugin) throws ConfigException {
         DataStore store = dataStore;
-        ConfigResult<TpmServerAttestor> engine = TpmServerAttestor.configure(plugin, new DataStoreTpmEnrollments(store),
-                clock, random);
+        DataStoreTpmEnrollments enrollments = new DataStoreTpmEnrollments(store);
+        ConfigResult<TpmServerAttestor> engine = TpmServerAttestor.configure(plugin, enrollments, clock, random);
         if (!(engine instanceof ConfigResult.Valid<TpmServerAttestor> valid)) {
             throw new ConfigException(engine.errors());
         }
-        return new TpmNodeAttestor(settings.trustDomain(), valid.settings(), new TpmNodeAttestor.AkBindings() {
-            @Override
-            public void bind(String ekHash, byte[] akPublic, byte[] akName) throws AttestationException {
-                try {
-                    store.setTpmAkBinding(ekHash, akPublic, akName);
-                } catch (DataStoreException e) {
-                    throw new AttestationException(AttestationException.Reason.UNAVAILABLE,
-                            TpmNodeAttestor.BINDING_UNAVAILABLE, e);
-                }
-            }
-
-            @Override
-            public Optional<byte[]> bound(String ekHash) throws AttestationException {
-                try {
-                    return store.getTpmAkBinding(ekHash).map(TpmAkBinding::akPublic);
-                } catch (DataStoreException e) {
-                    throw new AttestationException(AttestationException.Reason.UNAVAILABLE,
-                            TpmNodeAttestor.BINDING_UNAVAILABLE, e);
-                }
-            }
-        });
+        return new TpmNodeAttestor(settings.trustDomain(), valid.settings(), enrollments,
+                new DataStoreTpmAkBindings(store));
     }
 
     private List<NodeAttestor> nodeAttestors() throws ConfigException {
