@@ -13,10 +13,10 @@ import java.util.Optional;
  * datastore failure becomes an {@link AttestationException} UNAVAILABLE with {@link TpmNodeAttestor#BINDING_UNAVAILABLE}
  * (the agent retries; no AK is ever assumed), never a missing binding.
  */
-final class DataStoreTpmAkBindings implements TpmNodeAttestor.AkBindings {
+public final class DataStoreTpmAkBindings implements TpmNodeAttestor.AkBindings {
     private final DataStore dataStore;
 
-    DataStoreTpmAkBindings(DataStore dataStore) {
+    public DataStoreTpmAkBindings(DataStore dataStore) {
         this.dataStore = Objects.requireNonNull(dataStore, "dataStore");
     }
 

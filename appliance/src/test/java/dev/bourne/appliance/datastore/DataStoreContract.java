@@ -1100,6 +1100,31 @@ abstract class DataStoreContract {
     }
 
     @Test
+    void deleteNode_tpmNode_deletesItsAkBinding_otherNodesAndBindingsStay() throws Exception {
+        byte[] akPublic = {1, 2, 3};
+        byte[] akName = new byte[34];
+        store.setTpmAkBinding(EK_A, akPublic, akName);
+        store.setTpmAkBinding(EK_B, akPublic, akName);
+        SpiffeId tpmA = id("/spire/agent/tpm/" + EK_A);
+        store.createNode(AttestedNode.attested(tpmA, "tpm", new NodeCertificate("1", Instant.EPOCH), true,
+                List.of()));
+        // A node of another attestor whose last segment happens to be EK_B's hash: its binding is not its own.
+        SpiffeId other = id("/spire/agent/join_token/" + EK_B);
+        store.createNode(node(other));
+
+        store.deleteNode(tpmA);
+        assertEquals(Optional.empty(), store.getTpmAkBinding(EK_A));
+        store.deleteNode(other);
+        assertTrue(store.getTpmAkBinding(EK_B).isPresent());
+        // Banning keeps the binding (the node record stays, refusing every renewal).
+        SpiffeId tpmB = id("/spire/agent/tpm/" + EK_B);
+        store.createNode(AttestedNode.attested(tpmB, "tpm", new NodeCertificate("2", Instant.EPOCH), true,
+                List.of()));
+        store.banNode(tpmB);
+        assertTrue(store.getTpmAkBinding(EK_B).isPresent());
+    }
+
+    @Test
     void tpmAkBinding_isIndependentOfEnrolment_andCopiesItsBytes() throws Exception {
         byte[] akPublic = {1, 2, 3};
         byte[] akName = new byte[22];
