@@ -51,16 +51,12 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -684,31 +680,5 @@ class ContinuousAttestationTest {
         // With evidence from the attestor holding the agreed key, the same client renews.
         AgentSvid renewed = client.renew(Optional.of(raw.nodeAttestor));
         assertEquals(agentId(), renewed.spiffeId());
-    }
-
-    /** The real clock moved by an offset while a condition holds: the agent lives ahead, the server in real time. */
-    private static final class ShiftedClock extends Clock {
-        private final AtomicReference<Duration> offset = new AtomicReference<>(Duration.ZERO);
-        private volatile BooleanSupplier active = () -> true;
-
-        void shiftWhile(Duration by, BooleanSupplier condition) {
-            active = condition;
-            offset.set(by);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return active.getAsBoolean() ? Instant.now().plus(offset.get()) : Instant.now();
-        }
     }
 }
