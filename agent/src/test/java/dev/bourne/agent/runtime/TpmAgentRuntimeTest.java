@@ -20,9 +20,8 @@ import dev.bourne.core.selector.Selector;
 import dev.bourne.core.spiffeid.SpiffeId;
 import dev.bourne.testing.tpm.Swtpm;
 import dev.bourne.testing.tpm.WithSwtpm;
-import dev.bourne.tpm.agent.AkType;
 import dev.bourne.tpm.agent.TpmAgentSettings;
-import dev.bourne.tpm.common.TpmHashAlg;
+import dev.bourne.tpm.server.TpmEnrollment;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -36,6 +35,7 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -50,19 +50,16 @@ import tss.tpm.TPM_ALG_ID;
 import tss.tpm.TPM_HANDLE;
 
 /**
- * The agent with NodeAttestor {@code tpm} (swtpm) against the real Bourne server: a TPM that cannot be reached leaves
- * it not-ready with the TPM's error and retrying; the agent key sealed to PCR 16 lets a restart resume without
- * attesting; a changed PCR makes it discard the sealed key and attest again with the TPM.
- *
- * <p>The server here has no {@code tpm} attestor yet (it arrives with the server half of issue 5), so the SVID the
- * agent resumes with comes from a join-token attestation, sealed through the agent's own store, and the re-attestation
- * after the PCR change is refused by the server: what is checked is that the agent made it.
+ * The agent with NodeAttestor {@code tpm} (swtpm) against the real Bourne server with its {@code tpm} attestor: a TPM
+ * that cannot be reached leaves it not-ready with the TPM's error and retrying; the agent key sealed to PCR 16 lets a
+ * restart resume its tpm agent SVID without attesting; a changed PCR makes it discard the sealed key and attest again
+ * with the TPM. (The full TPM flow, with PCR policy, renewal, drift and revocation: TpmEndToEndTest.)
  */
 @WithSwtpm
 class TpmAgentRuntimeTest {
     private static final Duration SYNC = Duration.ofMillis(250);
     private static final Duration WAIT = Duration.ofSeconds(60);
-    private static final String AGENT_PREFIX = "spiffe://example.org/spire/agent/join_token/";
+    private static final String AGENT_PREFIX = "spiffe://example.org/spire/agent/tpm/";
 
     @TempDir
     static Path serverDir;
@@ -88,6 +85,7 @@ class TpmAgentRuntimeTest {
                 }
                 plugins {
                     NodeAttestor "join_token" { plugin_data {} }
+                    NodeAttestor "tpm" { plugin_data { ek_trust = "enrolled" } }
                     DataStore "sql" {
                         plugin_data {
                             database_type = "sqlite3"
@@ -213,40 +211,45 @@ class TpmAgentRuntimeTest {
     @Test
     void sealedKey_restartResumesWithoutAttesting_thenAPcrChangeDiscardsItAndTheAgentAttestsWithTheTpm()
             throws Exception {
-        // An agent SVID from the server (join token: the server has no tpm attestor yet), with an entry for this uid.
-        String token = "token-" + System.nanoTime();
-        server.dataStore().createJoinToken(token, Instant.now().plus(Duration.ofMinutes(10)));
+        // The node's TPM enrolled, and an entry for this uid under its tpm agent ID.
+        String ekHash;
+        try (NodeTpm tpm = new NodeTpm(TpmAgentSettings.defaults(device()))) {
+            ekHash = tpm.use(t -> t.endorsementKey().ekHash());
+        }
+        if (server.dataStore().getTpmEnrollment(ekHash).isEmpty()) {
+            server.dataStore().createTpmEnrollment(new TpmEnrollment(ekHash, new TreeMap<>(), Optional.empty(),
+                    Optional.empty(), Instant.now(), Optional.empty()));
+        }
+        SpiffeId agentId = SpiffeId.parse(AGENT_PREFIX + ekHash);
         Selector uid = new Selector("unix", "uid:" + Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
         server.dataStore().createEntry(RegistrationEntry.builder().spiffeId(SpiffeId.parse(
-                "spiffe://example.org/workload")).parentId(SpiffeId.parse(AGENT_PREFIX + token))
-                .selectors(List.of(uid)).build());
-        agent = AgentRuntime.start(settings("\"join_token\" { plugin_data {} }", "memory"), Optional.of(token),
-                Clock.systemUTC(), new SecureRandom(), SYNC);
-        awaitStatus(agent, AgentStatus::ready);
-        AgentSvid svid = agent.agentSvid().orElseThrow();
-        agent.close();
-        agent = null;
+                "spiffe://example.org/workload")).parentId(agentId).selectors(List.of(uid)).build());
 
-        // Sealed to PCR 16 by the agent's own store, as a tpm agent saves it.
-        Path data = dir.resolve("data");
-        TpmAgentSettings tpmSettings = new TpmAgentSettings(device(), TpmAgentSettings.DEFAULT_AK_HANDLE,
-                AkType.ECC_P256, dir.resolve("no-event-log"), List.of(16), TpmHashAlg.SHA256);
-        try (NodeTpm tpm = new NodeTpm(tpmSettings)) {
-            new AgentStateStore(data, Optional.of(data), Optional.of(tpm), new SecureRandom()).saveSvid(svid);
-        }
-
+        // A tpm agent SVID, its key sealed to PCR 16 in the agent's data_dir.
         long attestations = counter(ServerMetrics.ATTESTATIONS);
         agent = AgentRuntime.start(settings(tpmAttestor(device()), "disk"), Optional.empty(), Clock.systemUTC(),
                 new SecureRandom(), SYNC);
         awaitStatus(agent, s -> s.ready() && s.reason().isEmpty());
-        assertEquals(svid.spiffeId(), agent.agentId().orElseThrow());
+        AgentSvid svid = agent.agentSvid().orElseThrow();
+        assertEquals(agentId, svid.spiffeId());
+        assertEquals(attestations + 1, counter(ServerMetrics.ATTESTATIONS));
+        agent.close();
+        agent = null;
+        Path data = dir.resolve("data");
+        assertTrue(Files.exists(data.resolve(AgentStateStore.SEALED_KEY_FILE)));
+        assertFalse(Files.exists(data.resolve(AgentStateStore.KEY_FILE)));
+
+        // Restarted: unsealed, resumed, no AttestAgent.
+        agent = AgentRuntime.start(settings(tpmAttestor(device()), "disk"), Optional.empty(), Clock.systemUTC(),
+                new SecureRandom(), SYNC);
+        awaitStatus(agent, s -> s.ready() && s.reason().isEmpty());
+        assertEquals(svid.leaf().getSerialNumber(), agent.agentSvid().orElseThrow().leaf().getSerialNumber());
         CompletableFuture<WorkloadIdentity> identity = new CompletableFuture<>();
         try (var watch = agent.cache().watch(List.of(uid), i -> i.filter(WorkloadIdentity::hasIdentity)
                 .ifPresent(identity::complete))) {
             identity.get(WAIT.toSeconds(), TimeUnit.SECONDS);
         }
-        assertEquals(attestations, counter(ServerMetrics.ATTESTATIONS), "resumed without attesting");
-        assertFalse(Files.exists(data.resolve(AgentStateStore.KEY_FILE)));
+        assertEquals(attestations + 1, counter(ServerMetrics.ATTESTATIONS), "resumed without attesting");
         agent.close();
         agent = null;
 
@@ -255,10 +258,10 @@ class TpmAgentRuntimeTest {
         swtpm.disconnect();
         agent = AgentRuntime.start(settings(tpmAttestor(device()), "disk"), Optional.empty(), Clock.systemUTC(),
                 new SecureRandom(), SYNC);
-        AgentStatus refused = awaitStatus(agent, s -> s.reason().startsWith("the server refused node attestation"));
-        assertFalse(refused.attested());
-        assertFalse(Files.exists(data.resolve(AgentStateStore.SEALED_KEY_FILE)));
-        assertFalse(Files.exists(data.resolve(AgentStateStore.SVID_FILE)));
-        assertFalse(Files.exists(data.resolve(AgentStateStore.KEY_FILE)));
+        awaitStatus(agent, s -> s.ready() && s.reason().isEmpty());
+        assertEquals(attestations + 2, counter(ServerMetrics.ATTESTATIONS));
+        assertEquals(agentId, agent.agentId().orElseThrow());
+        assertFalse(svid.leaf().getSerialNumber().equals(agent.agentSvid().orElseThrow().leaf().getSerialNumber()));
+        assertTrue(Files.exists(data.resolve(AgentStateStore.SEALED_KEY_FILE)), "the new key sealed again");
     }
 }
