@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * {@code NodeAttestor "tpm"} in the server configuration as {@code bourne-server validate} and {@code run} check it
  * ({@link BourneServer#validate}): each error names the file, the full key and the reason; the commented example in
- * {@code conf/server/server.conf} is valid once uncommented.
+ * {@code conf/server/server.conf} is valid once uncommented, and so is the reference example in docs/server.md.
  */
 class TpmServerConfigTest {
     private static final String KEY = "plugins.NodeAttestor.tpm.plugin_data.";
@@ -150,6 +150,24 @@ class TpmServerConfigTest {
         }
         assertTrue(block.size() > 5, "the example is in " + sample);
         String pluginData = String.join("\n", block.subList(2, block.size() - 2));
+        BourneServer.validate(withTpm(pluginData));
+    }
+
+    /** The reference example in docs/server.md (section "`tpm`") is valid, its CA directory pointed at a real one. */
+    @Test
+    void docsExample_isValid() throws Exception {
+        String doc = Files.readString(repositoryRoot().resolve("docs/server.md"));
+        int section = doc.indexOf("### `tpm`");
+        assertTrue(section >= 0, "docs/server.md has a tpm section");
+        int start = doc.indexOf("```hcl\n", section) + "```hcl\n".length();
+        String block = doc.substring(start, doc.indexOf("```", start));
+        List<String> lines = block.strip().lines().toList();
+        assertEquals("NodeAttestor \"tpm\" {", lines.get(0));
+        Path ca = Files.createDirectories(dir.resolve("tpm-ca"));
+        Files.write(ca.resolve("root.der"), dev.bourne.testing.pki.TestCa.root("tpm-root.example").certificate()
+                .getEncoded());
+        String pluginData = String.join("\n", lines.subList(2, lines.size() - 2))
+                .replace("/etc/bourne/tpm-ca", ca.toString());
         BourneServer.validate(withTpm(pluginData));
     }
 
