@@ -50,13 +50,10 @@ import tss.tpm.TPM_ALG_ID;
 import tss.tpm.TPM_HANDLE;
 
 /**
- * The agent with NodeAttestor {@code tpm} (swtpm) against the real Bourne server: a TPM that cannot be reached leaves
- * it not-ready with the TPM's error and retrying; the agent key sealed to PCR 16 lets a restart resume without
- * attesting; a changed PCR makes it discard the sealed key and attest again with the TPM.
- *
- * <p>The server here has no {@code tpm} attestor yet (it arrives with the server half of issue 5), so the SVID the
- * agent resumes with comes from a join-token attestation, sealed through the agent's own store, and the re-attestation
- * after the PCR change is refused by the server: what is checked is that the agent made it.
+ * The agent with NodeAttestor {@code tpm} against the real Bourne server, when things are wrong before attestation: a
+ * TPM that cannot be reached leaves it not-ready with the TPM's error and retrying, and a join token given with the
+ * TPM attestor is refused at start. The attestation itself, renewal, sealing and re-attestation:
+ * {@link TpmAttestationEndToEndTest}.
  */
 @WithSwtpm
 class TpmAgentRuntimeTest {
@@ -208,57 +205,5 @@ class TpmAgentRuntimeTest {
                 settings(tpmAttestor(device()), "disk"), Optional.of("token"), Clock.systemUTC(), new SecureRandom(),
                 SYNC));
         assertEquals(AgentRuntime.JOIN_TOKEN_FLAG_WITH_TPM, e.getMessage());
-    }
-
-    @Test
-    void sealedKey_restartResumesWithoutAttesting_thenAPcrChangeDiscardsItAndTheAgentAttestsWithTheTpm()
-            throws Exception {
-        // An agent SVID from the server (join token: the server has no tpm attestor yet), with an entry for this uid.
-        String token = "token-" + System.nanoTime();
-        server.dataStore().createJoinToken(token, Instant.now().plus(Duration.ofMinutes(10)));
-        Selector uid = new Selector("unix", "uid:" + Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
-        server.dataStore().createEntry(RegistrationEntry.builder().spiffeId(SpiffeId.parse(
-                "spiffe://example.org/workload")).parentId(SpiffeId.parse(AGENT_PREFIX + token))
-                .selectors(List.of(uid)).build());
-        agent = AgentRuntime.start(settings("\"join_token\" { plugin_data {} }", "memory"), Optional.of(token),
-                Clock.systemUTC(), new SecureRandom(), SYNC);
-        awaitStatus(agent, AgentStatus::ready);
-        AgentSvid svid = agent.agentSvid().orElseThrow();
-        agent.close();
-        agent = null;
-
-        // Sealed to PCR 16 by the agent's own store, as a tpm agent saves it.
-        Path data = dir.resolve("data");
-        TpmAgentSettings tpmSettings = new TpmAgentSettings(device(), TpmAgentSettings.DEFAULT_AK_HANDLE,
-                AkType.ECC_P256, dir.resolve("no-event-log"), List.of(16), TpmHashAlg.SHA256);
-        try (NodeTpm tpm = new NodeTpm(tpmSettings)) {
-            new AgentStateStore(data, Optional.of(data), Optional.of(tpm), new SecureRandom()).saveSvid(svid);
-        }
-
-        long attestations = counter(ServerMetrics.ATTESTATIONS);
-        agent = AgentRuntime.start(settings(tpmAttestor(device()), "disk"), Optional.empty(), Clock.systemUTC(),
-                new SecureRandom(), SYNC);
-        awaitStatus(agent, s -> s.ready() && s.reason().isEmpty());
-        assertEquals(svid.spiffeId(), agent.agentId().orElseThrow());
-        CompletableFuture<WorkloadIdentity> identity = new CompletableFuture<>();
-        try (var watch = agent.cache().watch(List.of(uid), i -> i.filter(WorkloadIdentity::hasIdentity)
-                .ifPresent(identity::complete))) {
-            identity.get(WAIT.toSeconds(), TimeUnit.SECONDS);
-        }
-        assertEquals(attestations, counter(ServerMetrics.ATTESTATIONS), "resumed without attesting");
-        assertFalse(Files.exists(data.resolve(AgentStateStore.KEY_FILE)));
-        agent.close();
-        agent = null;
-
-        // Another boot state: PCR 16 extended. The sealed key is lost; the agent attests again, with the TPM.
-        swtpm.tpm().PCR_Extend(TPM_HANDLE.pcr(16), new TPMT_HA[] {new TPMT_HA(TPM_ALG_ID.SHA256, new byte[32])});
-        swtpm.disconnect();
-        agent = AgentRuntime.start(settings(tpmAttestor(device()), "disk"), Optional.empty(), Clock.systemUTC(),
-                new SecureRandom(), SYNC);
-        AgentStatus refused = awaitStatus(agent, s -> s.reason().startsWith("the server refused node attestation"));
-        assertFalse(refused.attested());
-        assertFalse(Files.exists(data.resolve(AgentStateStore.SEALED_KEY_FILE)));
-        assertFalse(Files.exists(data.resolve(AgentStateStore.SVID_FILE)));
-        assertFalse(Files.exists(data.resolve(AgentStateStore.KEY_FILE)));
     }
 }
