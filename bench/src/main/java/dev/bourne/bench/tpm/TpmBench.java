@@ -32,7 +32,7 @@ public final class TpmBench {
               --rounds     server rounds; every ratio is computed inside a round (default 5)
               --slice-ms   time each server operation runs per round (default 1000)
               --warmup-ms  time each server operation runs before the first round, for the JIT (default 1500)
-              --samples    agent attestations, renewals and raw TPM commands timed per AK type (default 100)
+              --samples    agent attestations, renewals and raw TPM commands timed per AK type (default 200)
               --cold       first attestations after opening the TPM, per AK type (default 10)
               --ek-cas     the manufacturer EK CA certificates for ek_trust "ca" (default: shared/testdata/tpm/
                            vendor-ek-ca beside the repository, found by walking up from the working directory)
@@ -129,8 +129,8 @@ public final class TpmBench {
             out.append(String.format(Locale.ROOT, "| %s | %s | %.2f (%.2f-%.2f) |%n", limit.measurement(),
                     String.join(" + ", limit.rawOperations()), Throughput.median(ratios), min(ratios), max(ratios)));
         }
-        out.append(String.format(Locale.ROOT, "%nek_trust ca: %d manufacturer CA certificates plus swtpm's root and "
-                + "issuer.%n%n", vendorCaCount));
+        out.append(String.format(Locale.ROOT, "%nek_trust ca: %d distinct manufacturer CA certificates plus swtpm's "
+                + "root and issuer.%n%n", vendorCaCount));
 
         out.append("### Agent against swtpm (latency per operation)\n\n");
         out.append("| measurement | samples | p50 ms | p90 ms | max ms |\n|---|---|---|---|---|\n");
@@ -195,7 +195,7 @@ public final class TpmBench {
         int rounds = 5;
         long sliceMillis = 1000;
         long warmupMillis = 1500;
-        int samples = 100;
+        int samples = 200;
         int cold = 10;
         Path ekCas;
         Path out;
