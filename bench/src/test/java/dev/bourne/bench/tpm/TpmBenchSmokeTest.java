@@ -57,7 +57,8 @@ class TpmBenchSmokeTest {
     /** The server measurements' names, as ServerPhase defines them. */
     private static final class ServerPhaseNames {
         List<String> all() {
-            return List.of(ServerPhase.RAW_RSA_VERIFY, ServerPhase.RAW_ECDSA_VERIFY, ServerPhase.RAW_OAEP,
+            return List.of(ServerPhase.RAW_RSA_VERIFY, ServerPhase.RAW_ECDSA_VERIFY,
+                    ServerPhase.RAW_ECDSA_VERIFY_NEW_KEY, ServerPhase.RAW_OAEP,
                     ServerPhase.QUOTE_ECC, ServerPhase.QUOTE_RSA, ServerPhase.QUOTE_ECC_PARSED, ServerPhase.BEGIN_ECC,
                     ServerPhase.FINISH_ECC, ServerPhase.FULL_ENROLLED_ECC, ServerPhase.FULL_CA_ECC,
                     ServerPhase.FULL_ENROLLED_RSA, ServerPhase.RENEWAL_ECC, ServerPhase.RENEWAL_RSA);
