@@ -4,6 +4,8 @@ import dev.bourne.api.tpm.v1.TpmAttestationPayload;
 import dev.bourne.api.tpm.v1.TpmQuote;
 import dev.bourne.api.tpm.v1.TpmRenewalChallenge;
 import dev.bourne.api.tpm.v1.TpmRenewalEvidence;
+import dev.bourne.appliance.datastore.SqlDataStore;
+import dev.bourne.appliance.server.DataStoreTpmEnrollments;
 import dev.bourne.core.config.PluginConfig;
 import dev.bourne.tpm.agent.AkType;
 import dev.bourne.tpm.common.PcrSelection;
@@ -12,11 +14,15 @@ import dev.bourne.tpm.common.TpmHashAlg;
 import dev.bourne.tpm.common.TpmPublic;
 import dev.bourne.tpm.server.EkCaStore;
 import dev.bourne.tpm.server.TpmEnrollment;
+import dev.bourne.tpm.server.TpmEnrollments;
 import dev.bourne.tpm.server.TpmServerAttestor;
 import dev.bourne.tpm.server.TpmServerAttestor.Attested;
 import dev.bourne.tpm.server.TpmServerAttestor.Pending;
 import dev.bourne.tpm.server.TpmServerSettings;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -39,6 +45,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.stream.Stream;
 import javax.crypto.Cipher;
 import javax.crypto.spec.OAEPParameterSpec;
 import javax.crypto.spec.PSource;
@@ -52,9 +59,9 @@ import org.bouncycastle.jce.provider.BouncyCastleProvider;
  * <p>Configuration measured: the server's defaults (sha256 bank, PCRs 0-7, 30 s challenges) plus four named PCR
  * policies of PCRs 0-7, one matching swtpm's values (so every attestation evaluates all four and matches one, as a
  * fleet with a few approved boot states would); the enrolment (labels {@code rack}, {@code role}) comes from an
- * in-memory map, so the datastore's lookup is not part of these figures.
+ * in-memory map, and for one measurement from the server's real SQLite datastore ({@link DataStoreTpmEnrollments}).
  */
-final class ServerPhase {
+final class ServerPhase implements AutoCloseable {
     static final String RAW_RSA_VERIFY = "raw RSA-2048 verify (JDK SHA256withRSA)";
     static final String RAW_ECDSA_VERIFY = "raw ECDSA P-256 verify (BouncyCastle SHA256withECDSA)";
     static final String RAW_ECDSA_VERIFY_NEW_KEY = "raw ECDSA P-256 verify, key made per call (BouncyCastle)";
@@ -67,6 +74,8 @@ final class ServerPhase {
     static final String FINISH_ECC = "finish (secret, quote, 4 PCR policies), ECC P-256 AK";
     static final String FULL_ENROLLED_ECC = "full attestation (begin + finish), ek_trust enrolled, ECC P-256 AK";
     static final String FULL_CA_ECC = "full attestation, ek_trust ca (vendor CAs + swtpm CA), ECC P-256 AK";
+    static final String FULL_SQLITE_ECC = "full attestation, ek_trust enrolled, enrolment read from SQLite "
+            + "(DataStoreTpmEnrollments), ECC P-256 AK";
     static final String FULL_ENROLLED_RSA = "full attestation, ek_trust enrolled, RSA-2048 AK";
     static final String RENEWAL_ECC = "renewal verification (continuous attestation), ECC P-256 AK";
     static final String RENEWAL_RSA = "renewal verification (continuous attestation), RSA-2048 AK";
@@ -93,21 +102,43 @@ final class ServerPhase {
             new Limit(FINISH_ECC, List.of(RAW_ECDSA_VERIFY_NEW_KEY)),
             new Limit(FULL_ENROLLED_ECC, List.of(RAW_OAEP, RAW_ECDSA_VERIFY_NEW_KEY)),
             new Limit(FULL_CA_ECC, List.of(RAW_OAEP, RAW_ECDSA_VERIFY_NEW_KEY)),
+            new Limit(FULL_SQLITE_ECC, List.of(RAW_OAEP, RAW_ECDSA_VERIFY_NEW_KEY)),
             new Limit(FULL_ENROLLED_RSA, List.of(RAW_OAEP, RAW_RSA_VERIFY)));
 
     private final Map<AkType, Recording> recordings;
     private final List<X509Certificate> ekCas;
     private final String ekCaPath;
+    private final Path datastoreDir;
+    private SqlDataStore datastore;
 
     /**
      * @param recordings what {@link SwtpmPhase} recorded, for both AK types
      * @param ekCas the manufacturer CA certificates for {@code ek_trust = "ca"}: the vendor store plus swtpm's CA
      * @param ekCaPath the vendor store's path, for the configuration (the certificates are passed already read)
+     * @param scratch a directory for the SQLite datastore, removed by {@link #close()}
      */
-    ServerPhase(Map<AkType, Recording> recordings, List<X509Certificate> ekCas, String ekCaPath) {
+    ServerPhase(Map<AkType, Recording> recordings, List<X509Certificate> ekCas, String ekCaPath, Path scratch) {
         this.recordings = recordings;
         this.ekCas = List.copyOf(ekCas);
         this.ekCaPath = ekCaPath;
+        this.datastoreDir = scratch.resolve("datastore");
+    }
+
+    /** Closes the SQLite datastore and deletes its files. */
+    @Override
+    public void close() throws IOException {
+        if (datastore != null) {
+            datastore.close();
+            datastore = null;
+        }
+        if (Files.isDirectory(datastoreDir)) {
+            try (Stream<Path> files = Files.list(datastoreDir)) {
+                for (Path file : files.toList()) {
+                    Files.delete(file);
+                }
+            }
+            Files.delete(datastoreDir);
+        }
     }
 
     /** Every measurement, checked once (each must succeed as measured), ready to run. */
@@ -176,8 +207,23 @@ final class ServerPhase {
             QuoteVerifier.verify(TpmPublic.parse(ecc.akPublic), eccQuotes.attest.get(k), eccQuotes.signature.get(k),
                     eccQuotes.nonce.get(k), eccQuotes.selection, eccQuotes.pcrValues.get(k));
         }));
-        Server enrolled = new Server(false);
-        Server ca = new Server(true);
+        Map<String, TpmEnrollment> inMemory = new TreeMap<>();
+        Files.createDirectories(datastoreDir);
+        datastore = SqlDataStore.openSqlite(datastoreDir.resolve(SqlDataStore.SQLITE_FILE_NAME), Clock.systemUTC(),
+                random);
+        for (Recording recording : recordings.values()) {
+            if (!inMemory.containsKey(recording.ekHash)) {
+                TpmEnrollment enrollment = new TpmEnrollment(recording.ekHash,
+                        new TreeMap<>(Map.of("rack", "r1", "role", "bench")), Optional.empty(), Optional.empty(),
+                        Clock.systemUTC().instant(), Optional.empty());
+                inMemory.put(recording.ekHash, enrollment);
+                datastore.createTpmEnrollment(enrollment);
+            }
+        }
+        TpmEnrollments memory = hash -> Optional.ofNullable(inMemory.get(hash));
+        Server enrolled = new Server(false, memory);
+        Server ca = new Server(true, memory);
+        Server sqlite = new Server(false, new DataStoreTpmEnrollments(datastore));
         throughput.add(BEGIN_ECC, Throughput.timed(i -> {
             enrolled.random.script(new byte[0]);
             require(enrolled.attestor.begin(ecc.payload).challenge().length > 0, BEGIN_ECC);
@@ -192,6 +238,7 @@ final class ServerPhase {
         });
         throughput.add(FULL_ENROLLED_ECC, Throughput.timed(i -> check(enrolled.attest(ecc, i), ecc)));
         throughput.add(FULL_CA_ECC, Throughput.timed(i -> check(ca.attest(ecc, i), ecc)));
+        throughput.add(FULL_SQLITE_ECC, Throughput.timed(i -> check(sqlite.attest(ecc, i), ecc)));
         throughput.add(FULL_ENROLLED_RSA, Throughput.timed(i -> check(enrolled.attest(rsa, i), rsa)));
         throughput.add(RENEWAL_ECC, renewal(enrolled, ecc));
         throughput.add(RENEWAL_RSA, renewal(enrolled, rsa));
@@ -245,7 +292,7 @@ final class ServerPhase {
         final ScriptedRandom random = new ScriptedRandom(new SecureRandom());
         final TpmServerAttestor attestor;
 
-        Server(boolean caTrust) throws Exception {
+        Server(boolean caTrust, TpmEnrollments enrollments) throws Exception {
             Map<String, Object> data = new LinkedHashMap<>();
             data.put(TpmServerSettings.PCR_POLICIES, policies(recordings.get(AkType.ECC_P256).pcrValues));
             if (caTrust) {
@@ -254,14 +301,8 @@ final class ServerPhase {
             }
             TpmServerSettings settings = TpmServerSettings.validate(new PluginConfig("bench", "NodeAttestor", "tpm",
                     true, data)).orElseThrow();
-            Map<String, TpmEnrollment> enrollments = new TreeMap<>();
-            for (Recording recording : recordings.values()) {
-                enrollments.put(recording.ekHash, new TpmEnrollment(recording.ekHash,
-                        new TreeMap<>(Map.of("rack", "r1", "role", "bench")), Optional.empty(), Optional.empty(),
-                        Clock.systemUTC().instant(), Optional.empty()));
-            }
             attestor = new TpmServerAttestor(settings, EkCaStore.of(caTrust ? ekCas : List.of(), Clock.systemUTC()),
-                    hash -> Optional.ofNullable(enrollments.get(hash)), Clock.systemUTC(), random);
+                    enrollments, Clock.systemUTC(), random);
         }
 
         /** A pending challenge with session {@code i}'s secret and nonce: a real begin, replayed randomness. */

@@ -91,12 +91,17 @@ public final class TpmBench {
         log(String.format(Locale.ROOT, "swtpm phase done in %.1f s; server rounds: %d x %d ms after %d ms warm-up",
                 (System.nanoTime() - started) / 1e9, arguments.rounds, arguments.sliceMillis,
                 arguments.warmupMillis));
-        Throughput server = new ServerPhase(tpm.recordings(), cas, vendorCas.toString()).measurements();
         CpuMeter cpu = new CpuMeter(Path.of("/proc"));
-        CpuMeter.Reading before = cpu.read();
-        Throughput.Rates rates = server.measure(arguments.rounds, arguments.warmupMillis * 1_000_000L,
-                arguments.sliceMillis * 1_000_000L, 1_000_000);
-        CpuMeter.Reading after = cpu.read();
+        CpuMeter.Reading before;
+        CpuMeter.Reading after;
+        Throughput.Rates rates;
+        try (ServerPhase phase = new ServerPhase(tpm.recordings(), cas, vendorCas.toString(), scratch)) {
+            Throughput server = phase.measurements();
+            before = cpu.read();
+            rates = server.measure(arguments.rounds, arguments.warmupMillis * 1_000_000L,
+                    arguments.sliceMillis * 1_000_000L, 1_000_000);
+            after = cpu.read();
+        }
         return report(arguments, vendor.certificates().size(), rates, CpuMeter.describe(before, after),
                 tpm.latencies());
     }
