@@ -146,7 +146,8 @@ public final class TpmBench {
         }
         out.append("\n| agent measurement | limit (raw TPM commands, p50s summed) | p50 / limit |\n|---|---|---|\n");
         for (String ak : List.of("ECC P-256 AK", "RSA-2048 AK")) {
-            agentRatio(out, latencies, "agent: attestation, TPM open", ak, "raw credential activation", "raw TPM2_Quote");
+            agentRatio(out, latencies, "agent: attestation, TPM open", ak, "raw credential activation",
+                    "raw TPM2_Quote");
             agentRatio(out, latencies, "agent: renewal evidence", ak, "raw TPM2_Quote");
         }
         return out.toString();
