@@ -2,7 +2,10 @@ package dev.bourne.appliance.admin;
 
 import dev.bourne.appliance.ca.CaManager;
 import dev.bourne.appliance.datastore.DataStore;
+import dev.bourne.core.config.ConfigResult;
+import dev.bourne.core.config.PluginConfig;
 import dev.bourne.core.config.ServerSettings;
+import dev.bourne.tpm.server.TpmServerSettings;
 import io.grpc.BindableService;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -34,7 +37,21 @@ public final class AdminServices {
      */
     public static List<BindableService> create(DataStore dataStore, CaManager ca, ServerSettings settings, Clock clock,
             SecureRandom random) {
-        return create(dataStore, ca, settings, clock, random, Optional.empty());
+        return create(dataStore, ca, settings, clock, random, pcrPolicyNames(settings));
+    }
+
+    /**
+     * The PCR policy names of the server's {@code tpm} node attestor, which TPM enrolments may name; empty when the
+     * server runs no {@code tpm} attestor (or its configuration is invalid: the server then does not start anyway).
+     */
+    static Optional<Set<String>> pcrPolicyNames(ServerSettings settings) {
+        for (PluginConfig plugin : settings.plugins()) {
+            if (plugin.type().equals("NodeAttestor") && plugin.name().equals("tpm")
+                    && TpmServerSettings.validate(plugin) instanceof ConfigResult.Valid<TpmServerSettings> valid) {
+                return Optional.of(Set.copyOf(valid.settings().pcrPolicies().policies().keySet()));
+            }
+        }
+        return Optional.empty();
     }
 
     /**

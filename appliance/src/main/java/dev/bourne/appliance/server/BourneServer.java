@@ -10,6 +10,7 @@ import dev.bourne.appliance.attestation.AttestationException;
 import dev.bourne.appliance.attestation.JoinTokenAttestor;
 import dev.bourne.appliance.attestation.NodeAttestor;
 import dev.bourne.appliance.attestation.NodeAttestors;
+import dev.bourne.appliance.attestation.TpmNodeAttestor;
 import dev.bourne.appliance.ca.CaManager;
 import dev.bourne.appliance.ca.CaManagers;
 import dev.bourne.appliance.ca.CaOptions;
@@ -20,6 +21,7 @@ import dev.bourne.appliance.datastore.DataStore;
 import dev.bourne.appliance.datastore.DataStoreException;
 import dev.bourne.appliance.datastore.SqlDataStore;
 import dev.bourne.appliance.datastore.SqlDataStoreSettings;
+import dev.bourne.appliance.datastore.TpmAkBinding;
 import dev.bourne.appliance.health.HealthServer;
 import dev.bourne.appliance.health.ServerMetrics;
 import dev.bourne.core.config.ConfigError;
@@ -31,6 +33,8 @@ import dev.bourne.core.config.ServerSettings;
 import dev.bourne.core.keymanager.KeyManager;
 import dev.bourne.core.keymanager.KeyManagerStatus;
 import dev.bourne.keymanager.KeyManagers;
+import dev.bourne.tpm.server.TpmServerAttestor;
+import dev.bourne.tpm.server.TpmServerSettings;
 import io.grpc.health.v1.HealthCheckResponse;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -178,6 +182,8 @@ public final class BourneServer implements AutoCloseable {
                     if (!NodeAttestors.BUILT_INS.contains(plugin.name())) {
                         errors.add(new ConfigError(plugin.file(), "plugins." + plugin.type() + "." + plugin.name(),
                                 String.format(NOT_BUILT_IN, String.join(", ", NodeAttestors.BUILT_INS))));
+                    } else if (plugin.name().equals(TpmNodeAttestor.NAME)) {
+                        errors.addAll(tpmErrors(plugin));
                     } else {
                         data.rejectUnknownKeys();
                         errors.addAll(data.errors());
@@ -333,9 +339,55 @@ public final class BourneServer implements AutoCloseable {
         return true;
     }
 
-    private List<NodeAttestor> nodeAttestors() {
+    /**
+     * The {@code tpm} attestor's configuration errors: its plugin data, then (when that is valid) the manufacturer CA
+     * certificates it names, which must be readable.
+     */
+    private static List<ConfigError> tpmErrors(PluginConfig plugin) {
+        ConfigResult<TpmServerSettings> result = TpmServerSettings.validate(plugin);
+        if (result instanceof ConfigResult.Valid<TpmServerSettings> valid) {
+            return valid.settings().loadEkCaStore(plugin, Clock.systemUTC()).errors();
+        }
+        return result.errors();
+    }
+
+    /** The node attestor named {@code tpm}, its enrolments and AK bindings in this server's datastore. */
+    private TpmNodeAttestor tpmAttestor(PluginConfig plugin) throws ConfigException {
+        DataStore store = dataStore;
+        ConfigResult<TpmServerAttestor> engine = TpmServerAttestor.configure(plugin, new DataStoreTpmEnrollments(store),
+                clock, random);
+        if (!(engine instanceof ConfigResult.Valid<TpmServerAttestor> valid)) {
+            throw new ConfigException(engine.errors());
+        }
+        return new TpmNodeAttestor(settings.trustDomain(), valid.settings(), new TpmNodeAttestor.AkBindings() {
+            @Override
+            public void bind(String ekHash, byte[] akPublic, byte[] akName) throws AttestationException {
+                try {
+                    store.setTpmAkBinding(ekHash, akPublic, akName);
+                } catch (DataStoreException e) {
+                    throw new AttestationException(AttestationException.Reason.UNAVAILABLE,
+                            TpmNodeAttestor.BINDING_UNAVAILABLE, e);
+                }
+            }
+
+            @Override
+            public Optional<byte[]> bound(String ekHash) throws AttestationException {
+                try {
+                    return store.getTpmAkBinding(ekHash).map(TpmAkBinding::akPublic);
+                } catch (DataStoreException e) {
+                    throw new AttestationException(AttestationException.Reason.UNAVAILABLE,
+                            TpmNodeAttestor.BINDING_UNAVAILABLE, e);
+                }
+            }
+        });
+    }
+
+    private List<NodeAttestor> nodeAttestors() throws ConfigException {
         List<NodeAttestor> attestors = new ArrayList<>();
         for (PluginConfig plugin : settings.plugins()) {
+            if (plugin.type().equals(NodeAttestors.PLUGIN_TYPE) && plugin.name().equals(TpmNodeAttestor.NAME)) {
+                attestors.add(tpmAttestor(plugin));
+            }
             if (plugin.type().equals(NodeAttestors.PLUGIN_TYPE) && plugin.name().equals(JoinTokenAttestor.NAME)) {
                 DataStore store = dataStore;
                 attestors.add(new JoinTokenAttestor(settings.trustDomain(), token -> {

@@ -161,6 +161,12 @@ class ServerLifecycleTest {
                 }
                 NodeAttestor "tpm" {
                     plugin_data {
+                        ek_trust = "ca"
+                        quote_pcrs = [0, 24]
+                    }
+                }
+                NodeAttestor "openstack_iid" {
+                    plugin_data {
                     }
                 }
                 """);
@@ -169,9 +175,13 @@ class ServerLifecycleTest {
         List<String> keys = e.errors().stream().map(ConfigError::key).toList();
         assertTrue(keys.contains("plugins.DataStore.sql.plugin_data.connection_string"), keys.toString());
         assertTrue(keys.contains("plugins.KeyManager.pkcs11.plugin_data.library"), keys.toString());
-        assertTrue(keys.contains("plugins.NodeAttestor.tpm"), keys.toString());
+        // The tpm attestor's own errors, each with its key: ek_trust "ca" needs CA certificates; PCR 24 does not exist.
+        assertTrue(keys.contains("plugins.NodeAttestor.tpm.plugin_data.ek_ca_paths"), keys.toString());
+        assertTrue(keys.stream().anyMatch(k -> k.startsWith("plugins.NodeAttestor.tpm.plugin_data.quote_pcrs")),
+                keys.toString());
+        assertTrue(keys.contains("plugins.NodeAttestor.openstack_iid"), keys.toString());
         assertTrue(e.errors().stream().anyMatch(error -> error.reason().equals(
-                String.format(BourneServer.NOT_BUILT_IN, "join_token"))), e.errors().toString());
+                String.format(BourneServer.NOT_BUILT_IN, "join_token, tpm"))), e.errors().toString());
         assertFalse(Files.exists(dir.resolve("data/datastore.sqlite3")), "nothing is opened on invalid config");
     }
 
