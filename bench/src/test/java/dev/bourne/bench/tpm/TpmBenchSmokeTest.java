@@ -14,7 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A smallest whole run of the TPM suite against a real swtpm: attestations through the agent's code answered to the
- * real server (each recorded session verified), the raw TPM commands, then every server measurement over the
+ * real server (each recorded session verified), the raw TPM commands, AttestAgent and RenewAgent over the agent API
+ * of a real Bourne server (each issuing the TPM agent ID), then every server measurement over the
  * recording (each checks its result: the EK hash, the matching PCR policy) with the vendor CA store. Every row and
  * ratio is in the report; nothing about speed is asserted.
  */
@@ -48,7 +49,12 @@ class TpmBenchSmokeTest {
             assertTrue(report.contains("| agent: attestation, TPM open, " + ak + " | credential activation + "
                     + "TPM2_Quote | "), report);
         }
-        assertTrue(report.contains("ek_trust ca: 45 distinct manufacturer CA certificates"), report);
+        for (String row : List.of(AgentApiPhase.ATTEST, AgentApiPhase.RENEW)) {
+            assertTrue(report.contains("| " + row + " | 2 |"), row + " missing:\n" + report);
+        }
+        assertTrue(report.contains("| agent API: AttestAgent, ECC P-256 AK | agent: attestation, TPM open | "), report);
+        assertTrue(report.contains("| agent API: RenewAgent, ECC P-256 AK | agent: renewal evidence | "), report);
+                assertTrue(report.contains("ek_trust ca: 45 distinct manufacturer CA certificates"), report);
         try (Stream<Path> left = Files.list(dir)) {
             // No event log (the agent was pointed at one that does not exist), no datastore left.
             assertEquals(List.of(), left.toList());
