@@ -5,6 +5,10 @@ BOURNE_DEBIAN_PACKAGES=(softhsm2 opensc swtpm swtpm-tools tpm2-tools postgresql 
 BOURNE_RHEL_PACKAGES=(softhsm opensc swtpm swtpm-tools tpm2-tools postgresql-server postgresql openssl util-linux python3)
 # Commands the suite runs; if all are present nothing is installed (and no package index is downloaded).
 BOURNE_COMMANDS=(softhsm2-util pkcs11-tool swtpm swtpm_setup swtpm_ioctl tpm2_getcap psql openssl setpriv python3 java mvn)
+# What only the TPM needs. With BOURNE_TPM_OPTIONAL=1 (bin/quickstart) a machine where these cannot be installed is
+# not an error: the caller checks bourne::have_tpm_tools and does without a TPM.
+BOURNE_TPM_PACKAGES=(swtpm swtpm-tools tpm2-tools)
+BOURNE_TPM_COMMANDS=(swtpm swtpm_setup swtpm_ioctl tpm2_getcap tpm2_pcrread tpm2_shutdown)
 
 bourne::log() {
     printf '\033[1m==> %s\033[0m\n' "$*" >&2
@@ -42,6 +46,9 @@ bourne::os_family() {
 bourne::missing_commands() {
     local missing=() c
     for c in "${BOURNE_COMMANDS[@]}"; do
+        if [ -n "${BOURNE_TPM_OPTIONAL:-}" ] && [[ " ${BOURNE_TPM_COMMANDS[*]} " == *" $c "* ]]; then
+            continue
+        fi
         # sbin directories are not on every user's PATH, but the tools may live there.
         if ! PATH="$PATH:/usr/sbin:/sbin" command -v "$c" >/dev/null 2>&1; then
             missing+=("$c")
@@ -53,10 +60,31 @@ bourne::missing_commands() {
     echo "${missing[*]:-}"
 }
 
+# Whether swtpm and tpm2-tools are all there.
+bourne::have_tpm_tools() {
+    local c
+    for c in "${BOURNE_TPM_COMMANDS[@]}"; do
+        PATH="$PATH:/usr/sbin:/sbin" command -v "$c" >/dev/null 2>&1 || return 1
+    done
+}
+
+# The package list without the TPM packages (for a second attempt when they cannot be installed).
+bourne::without_tpm_packages() {
+    local p
+    for p in "$@"; do
+        [[ " ${BOURNE_TPM_PACKAGES[*]} " == *" $p "* ]] || printf '%s\n' "$p"
+    done
+}
+
 # Installs the packages the tests and the quickstart need, once: apt-get update runs only when something is missing.
+# With BOURNE_TPM_OPTIONAL=1, missing TPM tools are installed when possible, and their packages are dropped (with a
+# warning) when the package manager cannot install them.
 bourne::install_packages() {
     local missing
     missing=$(bourne::missing_commands)
+    if [ -n "${BOURNE_TPM_OPTIONAL:-}" ] && ! bourne::have_tpm_tools; then
+        missing="$missing swtpm/tpm2-tools"
+    fi
     if [ -z "$missing" ]; then
         bourne::log "All required tools are installed"
         return 0
@@ -68,8 +96,14 @@ bourne::install_packages() {
             command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jdk-headless)
             command -v mvn >/dev/null 2>&1 || packages+=(maven)
             bourne::as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
-            bourne::as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-                "${packages[@]}"
+            if ! bourne::as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+                "${packages[@]}"; then
+                [ -n "${BOURNE_TPM_OPTIONAL:-}" ] || bourne::die "apt-get install failed"
+                bourne::log "warning: installing with the TPM packages failed; trying without ${BOURNE_TPM_PACKAGES[*]}"
+                mapfile -t packages < <(bourne::without_tpm_packages "${packages[@]}")
+                bourne::as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+                    "${packages[@]}"
+            fi
             ;;
         rhel)
             local packages=("${BOURNE_RHEL_PACKAGES[@]}")
@@ -79,7 +113,12 @@ bourne::install_packages() {
             if ! grep -qi fedora /etc/os-release && ! rpm -q epel-release >/dev/null 2>&1; then
                 bourne::as_root dnf install -y epel-release
             fi
-            bourne::as_root dnf install -y "${packages[@]}"
+            if ! bourne::as_root dnf install -y "${packages[@]}"; then
+                [ -n "${BOURNE_TPM_OPTIONAL:-}" ] || bourne::die "dnf install failed"
+                bourne::log "warning: installing with the TPM packages failed; trying without ${BOURNE_TPM_PACKAGES[*]}"
+                mapfile -t packages < <(bourne::without_tpm_packages "${packages[@]}")
+                bourne::as_root dnf install -y "${packages[@]}"
+            fi
             ;;
         *)
             bourne::die "unsupported OS: install ${BOURNE_DEBIAN_PACKAGES[*]} (Debian names) yourself, then rerun"

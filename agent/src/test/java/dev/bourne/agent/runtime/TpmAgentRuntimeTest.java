@@ -20,8 +20,9 @@ import dev.bourne.core.selector.Selector;
 import dev.bourne.core.spiffeid.SpiffeId;
 import dev.bourne.testing.tpm.Swtpm;
 import dev.bourne.testing.tpm.WithSwtpm;
+import dev.bourne.tpm.agent.AkType;
 import dev.bourne.tpm.agent.TpmAgentSettings;
-import dev.bourne.tpm.server.TpmEnrollment;
+import dev.bourne.tpm.common.TpmHashAlg;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -35,7 +36,6 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -50,16 +50,16 @@ import tss.tpm.TPM_ALG_ID;
 import tss.tpm.TPM_HANDLE;
 
 /**
- * The agent with NodeAttestor {@code tpm} (swtpm) against the real Bourne server with its {@code tpm} attestor: a TPM
- * that cannot be reached leaves it not-ready with the TPM's error and retrying; the agent key sealed to PCR 16 lets a
- * restart resume its tpm agent SVID without attesting; a changed PCR makes it discard the sealed key and attest again
- * with the TPM. (The full TPM flow, with PCR policy, renewal, drift and revocation: TpmEndToEndTest.)
+ * The agent with NodeAttestor {@code tpm} against the real Bourne server, when things are wrong before attestation: a
+ * TPM that cannot be reached leaves it not-ready with the TPM's error and retrying, and a join token given with the
+ * TPM attestor is refused at start. The attestation itself, renewal, sealing and re-attestation:
+ * {@link TpmAttestationEndToEndTest}.
  */
 @WithSwtpm
 class TpmAgentRuntimeTest {
     private static final Duration SYNC = Duration.ofMillis(250);
     private static final Duration WAIT = Duration.ofSeconds(60);
-    private static final String AGENT_PREFIX = "spiffe://example.org/spire/agent/tpm/";
+    private static final String AGENT_PREFIX = "spiffe://example.org/spire/agent/join_token/";
 
     @TempDir
     static Path serverDir;
@@ -85,7 +85,6 @@ class TpmAgentRuntimeTest {
                 }
                 plugins {
                     NodeAttestor "join_token" { plugin_data {} }
-                    NodeAttestor "tpm" { plugin_data { ek_trust = "enrolled" } }
                     DataStore "sql" {
                         plugin_data {
                             database_type = "sqlite3"
@@ -206,62 +205,5 @@ class TpmAgentRuntimeTest {
                 settings(tpmAttestor(device()), "disk"), Optional.of("token"), Clock.systemUTC(), new SecureRandom(),
                 SYNC));
         assertEquals(AgentRuntime.JOIN_TOKEN_FLAG_WITH_TPM, e.getMessage());
-    }
-
-    @Test
-    void sealedKey_restartResumesWithoutAttesting_thenAPcrChangeDiscardsItAndTheAgentAttestsWithTheTpm()
-            throws Exception {
-        // The node's TPM enrolled, and an entry for this uid under its tpm agent ID.
-        String ekHash;
-        try (NodeTpm tpm = new NodeTpm(TpmAgentSettings.defaults(device()))) {
-            ekHash = tpm.use(t -> t.endorsementKey().ekHash());
-        }
-        if (server.dataStore().getTpmEnrollment(ekHash).isEmpty()) {
-            server.dataStore().createTpmEnrollment(new TpmEnrollment(ekHash, new TreeMap<>(), Optional.empty(),
-                    Optional.empty(), Instant.now(), Optional.empty()));
-        }
-        SpiffeId agentId = SpiffeId.parse(AGENT_PREFIX + ekHash);
-        Selector uid = new Selector("unix", "uid:" + Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
-        server.dataStore().createEntry(RegistrationEntry.builder().spiffeId(SpiffeId.parse(
-                "spiffe://example.org/workload")).parentId(agentId).selectors(List.of(uid)).build());
-
-        // A tpm agent SVID, its key sealed to PCR 16 in the agent's data_dir.
-        long attestations = counter(ServerMetrics.ATTESTATIONS);
-        agent = AgentRuntime.start(settings(tpmAttestor(device()), "disk"), Optional.empty(), Clock.systemUTC(),
-                new SecureRandom(), SYNC);
-        awaitStatus(agent, s -> s.ready() && s.reason().isEmpty());
-        AgentSvid svid = agent.agentSvid().orElseThrow();
-        assertEquals(agentId, svid.spiffeId());
-        assertEquals(attestations + 1, counter(ServerMetrics.ATTESTATIONS));
-        agent.close();
-        agent = null;
-        Path data = dir.resolve("data");
-        assertTrue(Files.exists(data.resolve(AgentStateStore.SEALED_KEY_FILE)));
-        assertFalse(Files.exists(data.resolve(AgentStateStore.KEY_FILE)));
-
-        // Restarted: unsealed, resumed, no AttestAgent.
-        agent = AgentRuntime.start(settings(tpmAttestor(device()), "disk"), Optional.empty(), Clock.systemUTC(),
-                new SecureRandom(), SYNC);
-        awaitStatus(agent, s -> s.ready() && s.reason().isEmpty());
-        assertEquals(svid.leaf().getSerialNumber(), agent.agentSvid().orElseThrow().leaf().getSerialNumber());
-        CompletableFuture<WorkloadIdentity> identity = new CompletableFuture<>();
-        try (var watch = agent.cache().watch(List.of(uid), i -> i.filter(WorkloadIdentity::hasIdentity)
-                .ifPresent(identity::complete))) {
-            identity.get(WAIT.toSeconds(), TimeUnit.SECONDS);
-        }
-        assertEquals(attestations + 1, counter(ServerMetrics.ATTESTATIONS), "resumed without attesting");
-        agent.close();
-        agent = null;
-
-        // Another boot state: PCR 16 extended. The sealed key is lost; the agent attests again, with the TPM.
-        swtpm.tpm().PCR_Extend(TPM_HANDLE.pcr(16), new TPMT_HA[] {new TPMT_HA(TPM_ALG_ID.SHA256, new byte[32])});
-        swtpm.disconnect();
-        agent = AgentRuntime.start(settings(tpmAttestor(device()), "disk"), Optional.empty(), Clock.systemUTC(),
-                new SecureRandom(), SYNC);
-        awaitStatus(agent, s -> s.ready() && s.reason().isEmpty());
-        assertEquals(attestations + 2, counter(ServerMetrics.ATTESTATIONS));
-        assertEquals(agentId, agent.agentId().orElseThrow());
-        assertFalse(svid.leaf().getSerialNumber().equals(agent.agentSvid().orElseThrow().leaf().getSerialNumber()));
-        assertTrue(Files.exists(data.resolve(AgentStateStore.SEALED_KEY_FILE)), "the new key sealed again");
     }
 }

@@ -91,7 +91,11 @@ import tss.tpm.TPM_HANDLE;
  * socket, its X.509-SVID; renewals carry fresh quotes; a restart resumes from the sealed key without attesting; a
  * changed sealed PCR makes it attest again; PCR drift evicts; a revoked enrolment makes the next renewal fail.
  *
- * <p>One TPM (one EK, so one agent ID) serves the whole class: the revocation, which is final for an EK, runs last.
+ * <p>Beside {@link TpmAttestationEndToEndTest} (a fresh server per test, enrolment written to the datastore, the
+ * enrolment pinning the policy), this class goes through the operator's interfaces: enrolment with the CLI over the
+ * admin socket, the workload through the Workload API socket with java-spiffe, the audit log's evidence, the AK
+ * binding deleted with an evicted node; and it times the attestation round trip. One server and one TPM (one EK, so
+ * one agent ID) serve the whole class: the revocation, which is final for an EK, runs last.
  */
 @WithSwtpm
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)

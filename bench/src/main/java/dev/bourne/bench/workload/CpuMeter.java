@@ -10,21 +10,21 @@ import java.util.Locale;
  * minus this process's own ({@code /proc/self/stat}) is what other processes took, the figure that says how much a
  * phase's numbers were disturbed. A benchmark's load average would count its own client threads, so it is no use here.
  */
-final class CpuMeter {
+public final class CpuMeter {
     private final Path procStat;
     private final Path selfStat;
 
     /** One reading, in clock ticks. */
-    record Reading(long total, long idle, long steal, long own, long nanos) {
+    public record Reading(long total, long idle, long steal, long own, long nanos) {
     }
 
-    CpuMeter(Path proc) {
+    public CpuMeter(Path proc) {
         this.procStat = proc.resolve("stat");
         this.selfStat = proc.resolve("self/stat");
     }
 
     /** A reading now, or null when the counters cannot be read (the phase is then reported without it). */
-    Reading read() {
+    public Reading read() {
         try {
             String cpu = Files.readAllLines(procStat).get(0);
             String[] f = cpu.strip().split("\\s+");
@@ -49,7 +49,7 @@ final class CpuMeter {
     }
 
     /** What happened between two readings, as shares of all CPUs' time: "others 12%, steal 1%, this process 80%". */
-    static String describe(Reading from, Reading to) {
+    public static String describe(Reading from, Reading to) {
         if (from == null || to == null || to.total <= from.total) {
             return "CPU use unknown";
         }

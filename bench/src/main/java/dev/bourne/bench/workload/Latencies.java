@@ -6,10 +6,10 @@ import java.util.Arrays;
  * Latency samples of one measurement, in nanoseconds, sorted once: percentiles by nearest rank on the plain sorted
  * array (no histogram, so no bucketing error).
  */
-final class Latencies {
+public final class Latencies {
     private final long[] sorted;
 
-    Latencies(long[] samples) {
+    public Latencies(long[] samples) {
         if (samples.length == 0) {
             throw new IllegalArgumentException("a measurement without samples");
         }
@@ -18,7 +18,7 @@ final class Latencies {
     }
 
     /** Samples of several runs of the same measurement pooled into one distribution. */
-    static Latencies pooled(Latencies... runs) {
+    public static Latencies pooled(Latencies... runs) {
         int total = 0;
         for (Latencies run : runs) {
             total += run.sorted.length;
@@ -32,12 +32,12 @@ final class Latencies {
         return new Latencies(all);
     }
 
-    int count() {
+    public int count() {
         return sorted.length;
     }
 
     /** The nearest-rank percentile {@code p} (0 < p <= 100), in nanoseconds. */
-    long percentile(double p) {
+    public long percentile(double p) {
         if (!(p > 0 && p <= 100)) {
             throw new IllegalArgumentException("percentile must be in (0, 100], got " + p);
         }
@@ -45,7 +45,7 @@ final class Latencies {
         return sorted[Math.max(rank, 1) - 1];
     }
 
-    long max() {
+    public long max() {
         return sorted[sorted.length - 1];
     }
 }

@@ -15,6 +15,7 @@ import dev.bourne.tpm.common.VerifiedQuote;
 import dev.bourne.tpm.common.eventlog.EventLog;
 import dev.bourne.tpm.server.TpmAttestationException.Kind;
 import dev.bourne.tpm.server.TpmEnrollments.EnrollmentLookupException;
+import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
@@ -23,7 +24,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.SortedSet;
@@ -56,6 +59,8 @@ public final class TpmServerAttestor {
     /** Size of the credential secret and the quote nonce: 256 bits, a full SHA-256 block of entropy. */
     public static final int SECRET_BYTES = 32;
     public static final int NONCE_BYTES = 32;
+    /** How many bound AKs renewals keep parsed (about 2 KB each). */
+    public static final int PARSED_AK_CACHE = 10_000;
 
     public static final String EK_PUBLIC_MALFORMED = "EK public area is malformed";
     public static final String AK_PUBLIC_MALFORMED = "AK public area is malformed";
@@ -81,6 +86,19 @@ public final class TpmServerAttestor {
     private final Clock clock;
     private final SecureRandom random;
     private final PcrSelection selection;
+    /**
+     * Bound AKs parsed at earlier renewals, by their exact bytes (so a different AK is a different entry), least
+     * recently used dropped first. A parsed key keeps BouncyCastle's per-key precomputation, which is most of an ECDSA
+     * verification's cost on first use (docs/tpm.md, Benchmark).
+     */
+    private final Map<ByteBuffer, TpmPublic> parsedAks = new LinkedHashMap<>(64, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<ByteBuffer, TpmPublic> eldest) {
+            return size() > PARSED_AK_CACHE;
+        }
+    };
 
     /**
      * @param settings the validated plugin settings
@@ -258,14 +276,25 @@ public final class TpmServerAttestor {
     }
 
     /** The AK bound at attestation, re-checked: configuration or policy may have tightened since. */
-    private static TpmPublic boundAk(byte[] boundAkPublic) throws TpmAttestationException {
+    private TpmPublic boundAk(byte[] boundAkPublic) throws TpmAttestationException {
+        ByteBuffer key = ByteBuffer.wrap(boundAkPublic.clone());
+        TpmPublic ak;
+        synchronized (parsedAks) {
+            ak = parsedAks.get(key);
+        }
         try {
-            TpmPublic ak = TpmPublic.parse(boundAkPublic.clone());
+            if (ak == null) {
+                ak = TpmPublic.parse(key.array());
+            }
+            // Checked on every renewal, cached or not: the checks are cheap, and policy may tighten.
             AttestationKeyCheck.check(ak);
-            return ak;
         } catch (TpmFormatException | TpmVerificationException e) {
             throw new TpmAttestationException(Kind.REJECTED, BOUND_AK_INVALID, e);
         }
+        synchronized (parsedAks) {
+            parsedAks.put(key, ak);
+        }
+        return ak;
     }
 
     /** The enrolment, if any; a revoked one refuses and an unreadable store fails closed. */

@@ -1,0 +1,328 @@
+package dev.bourne.agent.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.bourne.agent.node.AgentStateStore;
+import dev.bourne.agent.node.AgentSvid;
+import dev.bourne.agent.workloadapi.WorkloadIdentity;
+import dev.bourne.agent.workloadapi.WorkloadX509Svid;
+import dev.bourne.appliance.attestation.TpmNodeAttestor;
+import dev.bourne.appliance.datastore.AttestedNode;
+import dev.bourne.appliance.datastore.RegistrationEntry;
+import dev.bourne.appliance.health.ServerMetrics;
+import dev.bourne.appliance.server.BourneServer;
+import dev.bourne.core.config.AgentSettings;
+import dev.bourne.core.config.HealthCheckSettings;
+import dev.bourne.core.config.ServerSettings;
+import dev.bourne.core.selector.Selector;
+import dev.bourne.core.spiffeid.SpiffeId;
+import dev.bourne.testing.tpm.Swtpm;
+import dev.bourne.testing.tpm.WithSwtpm;
+import dev.bourne.tpm.common.EkHash;
+import dev.bourne.tpm.server.PcrPolicies;
+import dev.bourne.tpm.server.TpmEnrollment;
+import dev.bourne.tpm.server.TpmServerAttestor;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tss.tpm.TPMT_HA;
+import tss.tpm.TPM_ALG_ID;
+import tss.tpm.TPM_HANDLE;
+
+/**
+ * Issue 5 end to end: the real server with {@code NodeAttestor "tpm"} (enrolment, PCR policy on PCR 23, eviction on
+ * drift), the real agent with {@code NodeAttestor "tpm"} on swtpm (over TCP) and {@code KeyManager "disk"} (its key
+ * sealed to PCR 16), a workload entry under a node alias that selects {@code tpm:pcr_policy:golden}. Each test gets a
+ * fresh server (enrolments cannot be un-revoked); the swtpm is the class's, with PCRs 16 and 23 reset before each.
+ */
+@WithSwtpm
+class TpmAttestationEndToEndTest {
+    private static final Duration SYNC = Duration.ofMillis(250);
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static final String ZERO = "00".repeat(32);
+    private static final SpiffeId NODE_ALIAS = SpiffeId.parse("spiffe://example.org/node/golden");
+    private static final SpiffeId WORKLOAD = SpiffeId.parse("spiffe://example.org/db");
+
+    @TempDir
+    Path dir;
+    private Swtpm swtpm;
+    private BourneServer server;
+    private AgentRuntime agent;
+    private ShiftedClock agentClock;
+    private String ekHash;
+    private Selector uid;
+
+    @BeforeEach
+    void start(Swtpm swtpm) throws Exception {
+        this.swtpm = swtpm;
+        ekHash = EkHash.of(swtpm.ekCertificate().getPublicKey());
+        swtpm.tpm().PCR_Reset(TPM_HANDLE.pcr(16));
+        swtpm.tpm().PCR_Reset(TPM_HANDLE.pcr(23));
+        // swtpm serves one client at a time: the agent's connection comes next.
+        swtpm.disconnect();
+        uid = new Selector("unix", "uid:" + Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
+        server = startServer("server");
+        // The security team's enrolment: labels and the PCR policy this node must satisfy.
+        server.dataStore().createTpmEnrollment(new TpmEnrollment(ekHash, new TreeMap<>(java.util.Map.of("role", "db")),
+                Optional.of("golden"), Optional.empty(), Instant.now(), Optional.empty()));
+        server.dataStore().createEntry(RegistrationEntry.builder().spiffeId(NODE_ALIAS)
+                .parentId(SpiffeId.parse("spiffe://example.org/spire/server"))
+                .selectors(List.of(new Selector("tpm", "pcr_policy:golden"))).build());
+        server.dataStore().createEntry(RegistrationEntry.builder().spiffeId(WORKLOAD).parentId(NODE_ALIAS)
+                .selectors(List.of(uid)).build());
+        agentClock = new ShiftedClock();
+    }
+
+    @AfterEach
+    void stop() {
+        if (agent != null) {
+            agent.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private BourneServer startServer(String name) throws Exception {
+        Path serverDir = dir.resolve(name);
+        Files.createDirectories(serverDir);
+        Path file = serverDir.resolve("server.conf");
+        Files.writeString(file, """
+                server {
+                    bind_address = "127.0.0.1"
+                    bind_port = "8081"
+                    socket_path = "%s"
+                    trust_domain = "example.org"
+                    data_dir = "%s"
+                    agent_ttl = "10m"
+                    audit_log_enabled = true
+                }
+                plugins {
+                    NodeAttestor "tpm" {
+                        plugin_data {
+                            ek_trust = "enrolled"
+                            quote_pcrs = [0, 7]
+                            pcr_policies = { "golden" = { "23" = ["%s"] } }
+                            evict_on_drift = true
+                        }
+                    }
+                    DataStore "sql" {
+                        plugin_data {
+                            database_type = "sqlite3"
+                            connection_string = "%s"
+                        }
+                    }
+                    KeyManager "disk" { plugin_data { keys_path = "%s" } }
+                }
+                """.formatted(serverDir.resolve("private/api.sock"), serverDir.resolve("data"), ZERO,
+                serverDir.resolve("data/datastore.sqlite3"), serverDir.resolve("data/keys")));
+        ServerSettings s = ServerSettings.load(file).orElseThrow();
+        return BourneServer.start(new ServerSettings(s.bindAddress(), 0, s.socketPath(), s.trustDomain(),
+                s.dataDir(), s.logLevel(), s.logFormat(), s.caTtl(), s.defaultX509SvidTtl(), s.defaultJwtSvidTtl(),
+                s.agentTtl(), s.caKeyType(), s.jwtKeyType(), s.jwtIssuer(), s.caSubject(), s.auditLogEnabled(),
+                HealthCheckSettings.DEFAULTS, Optional.empty(), s.plugins()), Clock.systemUTC());
+    }
+
+    private AgentRuntime startAgent() throws Exception {
+        StringBuilder pem = new StringBuilder();
+        for (X509Certificate cert : server.ca().orElseThrow().bundle().x509Authorities()) {
+            pem.append("-----BEGIN CERTIFICATE-----\n")
+                    .append(Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(cert.getEncoded()))
+                    .append("\n-----END CERTIFICATE-----\n");
+        }
+        Path bundle = dir.resolve("bootstrap.pem");
+        Files.writeString(bundle, pem, StandardCharsets.US_ASCII);
+        Path conf = dir.resolve("agent.conf");
+        Files.writeString(conf, """
+                agent {
+                    data_dir = "%s"
+                    trust_domain = "example.org"
+                    server_address = "127.0.0.1"
+                    server_port = %d
+                    socket_path = "%s"
+                    trust_bundle_path = "%s"
+                }
+                plugins {
+                    NodeAttestor "tpm" {
+                        plugin_data {
+                            tpm_device = "tcp://127.0.0.1:%d"
+                            seal_pcrs = [16]
+                            event_log_path = "%s"
+                        }
+                    }
+                    KeyManager "disk" { plugin_data {} }
+                    WorkloadAttestor "unix" { plugin_data {} }
+                }
+                """.formatted(dir.resolve("agent-data"), server.agentApiPort().orElseThrow(), dir.resolve("api.sock"),
+                bundle, swtpm.dataPort(), dir.resolve("no-event-log")));
+        return AgentRuntime.start(AgentSettings.load(conf).orElseThrow(), Optional.empty(), agentClock,
+                new SecureRandom(), SYNC);
+    }
+
+    private SpiffeId agentId() {
+        return SpiffeId.parse("spiffe://example.org/spire/agent/tpm/" + ekHash);
+    }
+
+    private void extend(int pcr) {
+        swtpm.tpm().PCR_Extend(TPM_HANDLE.pcr(pcr), new TPMT_HA[] {new TPMT_HA(TPM_ALG_ID.SHA256, new byte[32])});
+        swtpm.disconnect();
+    }
+
+    private void reset(int pcr) {
+        swtpm.tpm().PCR_Reset(TPM_HANDLE.pcr(pcr));
+        swtpm.disconnect();
+    }
+
+    private WorkloadIdentity awaitWorkload(Predicate<WorkloadIdentity> condition) throws Exception {
+        CompletableFuture<WorkloadIdentity> reached = new CompletableFuture<>();
+        try (var watch = agent.cache().watch(List.of(uid), identity -> identity.filter(condition)
+                .ifPresent(reached::complete))) {
+            return reached.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        }
+    }
+
+    private static Predicate<WorkloadIdentity> holds(SpiffeId id) {
+        return identity -> identity.svids().stream().map(WorkloadX509Svid::spiffeId).anyMatch(id::equals);
+    }
+
+    private static void await(String what, Callable<Boolean> condition) throws Exception {
+        Instant deadline = Instant.now().plus(WAIT);
+        while (!condition.call()) {
+            assertTrue(Instant.now().isBefore(deadline), "timed out waiting for " + what);
+            Thread.sleep(50);
+        }
+    }
+
+    /** Moves the agent's clock past its SVID's renewal time while it holds that SVID. */
+    private void pastRenewal() {
+        AgentRuntime runtime = agent;
+        AgentSvid current = runtime.agentSvid().orElseThrow();
+        agentClock.shiftWhile(Duration.between(Instant.now(), current.renewAt()).plusSeconds(1),
+                () -> runtime.agentSvid().map(s -> s.leaf().getSerialNumber()
+                        .equals(current.leaf().getSerialNumber())).orElse(false));
+    }
+
+    private long counter(String name, String... labels) {
+        long total = 0;
+        for (String line : server.metrics().scrape().split("\n")) {
+            if (line.startsWith(name + "_total{") && java.util.Arrays.stream(labels).allMatch(line::contains)) {
+                total += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return total;
+    }
+
+    private long attestations(String result) {
+        return counter(ServerMetrics.ATTESTATIONS, "attestor=\"tpm\"", "result=\"" + result + "\"");
+    }
+
+    private long renewals(String result) {
+        return counter(ServerMetrics.RENEWAL_ATTESTATIONS, "attestor=\"tpm\"", "result=\"" + result + "\"");
+    }
+
+    @Test
+    void enrolledNode_attests_workloadGetsItsSvid_renewsWithFreshQuotes_resumesSealed_reattestsAfterPcrChange()
+            throws Exception {
+        agent = startAgent();
+        awaitWorkload(holds(WORKLOAD));
+        assertEquals(agentId(), agent.agentId().orElseThrow());
+        assertEquals(1, attestations("success"));
+        AttestedNode node = server.dataStore().getNode(agentId()).orElseThrow();
+        assertEquals("tpm", node.attestationDataType());
+        assertTrue(node.canReattest());
+        assertEquals(List.of(new Selector("tpm", "label:role:db"), new Selector("tpm", "pcr_policy:golden"),
+                new Selector("tpm", "pub_hash:" + ekHash)), node.selectors());
+        assertTrue(server.dataStore().getTpmAkBinding(ekHash).isPresent(), "the AK is bound for renewals");
+        Path data = dir.resolve("agent-data");
+        assertTrue(Files.exists(data.resolve(AgentStateStore.SEALED_KEY_FILE)));
+        assertFalse(Files.exists(data.resolve(AgentStateStore.KEY_FILE)), "no plaintext agent key");
+
+        // Renewal: the agent answers the server's renewal challenge with a fresh quote by its bound AK.
+        for (int i = 1; i <= 2; i++) {
+            AgentSvid before = agent.agentSvid().orElseThrow();
+            pastRenewal();
+            await("renewal " + i, () -> !agent.agentSvid().orElseThrow().leaf().getSerialNumber()
+                    .equals(before.leaf().getSerialNumber()));
+            assertEquals(i, renewals("success"));
+        }
+        assertEquals(1, attestations("success"), "renewed, not attested again");
+
+        // Restart: the key is unsealed from the TPM, no new attestation.
+        agent.close();
+        agent = startAgent();
+        awaitWorkload(holds(WORKLOAD));
+        assertEquals(agentId(), agent.agentId().orElseThrow());
+        assertEquals(1, attestations("success"), "resumed from the sealed key without attesting");
+
+        // Another boot state for the sealed PCR: the seal breaks, the agent attests again with its TPM.
+        agent.close();
+        extend(16);
+        agent = startAgent();
+        awaitWorkload(holds(WORKLOAD));
+        assertEquals(2, attestations("success"));
+        assertEquals(agentId(), agent.agentId().orElseThrow());
+        assertTrue(Files.exists(data.resolve(AgentStateStore.SEALED_KEY_FILE)), "sealed again to the new PCR 16");
+    }
+
+    @Test
+    void revokedEnrolment_nextRenewalFails_andAttestationIsRefused() throws Exception {
+        agent = startAgent();
+        awaitWorkload(holds(WORKLOAD));
+        server.dataStore().revokeTpmEnrollment(ekHash);
+        pastRenewal();
+        await("renewal refused", () -> renewals("rejected") >= 1);
+        await("re-attestation refused", () -> agent.status().reason().contains(TpmServerAttestor.ENROLLMENT_REVOKED));
+        assertEquals(1, attestations("success"));
+        assertTrue(attestations("rejected") >= 1);
+    }
+
+    @Test
+    void pcrDrift_refusesTheRenewal_evictsTheAgent_andItAttestsAgainOnceBackInPolicy() throws Exception {
+        agent = startAgent();
+        awaitWorkload(holds(WORKLOAD));
+        extend(23);
+        pastRenewal();
+        await("drift refused", () -> renewals("drift") >= 1);
+        await("evicted", () -> server.dataStore().getNode(agentId()).isEmpty()
+                || attestations("rejected") >= 1);
+        // Re-attestation is refused while PCR 23 is outside the enrolment's policy; the reason names the PCR.
+        await("attestation refused", () -> agent.status().reason().contains(PcrPolicies.ENROLLED_POLICY_MISMATCH));
+        assertTrue(agent.status().reason().contains("23"), agent.status().reason());
+        assertEquals(1, attestations("success"));
+        reset(23);
+        await("attested again", () -> attestations("success") == 2);
+        awaitWorkload(holds(WORKLOAD));
+        assertTrue(server.dataStore().getNode(agentId()).isPresent());
+    }
+
+    @Test
+    void unenrolledTpm_refused_noNode() throws Exception {
+        server.close();
+        server = startServer("unenrolled"); // another datastore: nothing enrolled
+        agent = startAgent();
+        await("refused", () -> agent.status().reason().contains(TpmServerAttestor.EK_NOT_ENROLLED));
+        assertFalse(agent.status().attested());
+        assertTrue(server.dataStore().getNode(agentId()).isEmpty());
+        assertEquals(0, attestations("success"));
+        assertTrue(attestations("rejected") >= 1);
+    }
+}
