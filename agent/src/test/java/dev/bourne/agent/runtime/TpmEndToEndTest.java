@@ -6,15 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.bourne.agent.cache.WorkloadKeyGenerator;
-import dev.bourne.agent.node.AgentApiClient;
-import dev.bourne.agent.node.AgentKeys;
 import dev.bourne.agent.node.AgentStateStore;
 import dev.bourne.agent.node.AgentSvid;
 import dev.bourne.agent.node.NodeTpm;
-import dev.bourne.agent.node.ServerConnection;
-import dev.bourne.agent.node.ServerTrust;
-import dev.bourne.agent.node.TpmNodeAttestor;
 import dev.bourne.appliance.admin.AdminServices;
 import dev.bourne.appliance.agentapi.AgentAttestation;
 import dev.bourne.appliance.agentapi.AuditLog;
@@ -94,7 +88,7 @@ import tss.tpm.TPM_HANDLE;
  * <p>Beside {@link TpmAttestationEndToEndTest} (a fresh server per test, enrolment written to the datastore, the
  * enrolment pinning the policy), this class goes through the operator's interfaces: enrolment with the CLI over the
  * admin socket, the workload through the Workload API socket with java-spiffe, the audit log's evidence, the AK
- * binding deleted with an evicted node; and it times the attestation round trip. One server and one TPM (one EK, so
+ * binding deleted with an evicted node;. One server and one TPM (one EK, so
  * one agent ID) serve the whole class: the revocation, which is final for an EK, runs last.
  */
 @WithSwtpm
@@ -112,7 +106,6 @@ class TpmEndToEndTest {
     private static final SpiffeId ALIAS = SpiffeId.parse("spiffe://example.org/node/lab");
     private static final SpiffeId WORKLOAD = SpiffeId.parse("spiffe://example.org/workload/tpm");
     /** Attestations timed over the agent API for the report (each a full AttestAgent with swtpm). */
-    private static final int MEASURED = 30;
 
     @TempDir
     static Path serverDir;
@@ -516,34 +509,6 @@ class TpmEndToEndTest {
         await("the node attested again", () -> node().isPresent());
         assertNotEquals(first.leaf().getSerialNumber(), agent.agentSvid().orElseThrow().leaf().getSerialNumber());
         awaitWorkloadIdentity();
-    }
-
-    /** Not a behaviour: the attestation round trip over the real agent API with swtpm, for the report. */
-    @Test
-    @Order(5)
-    void measure_attestationRoundTrip() throws Exception {
-        AgentKeys agentKeys = new AgentKeys();
-        ServerConnection connection = new ServerConnection("127.0.0.1", port,
-                new ServerTrust(TD, Optional.of(server.ca().orElseThrow().bundle()), false, Clock.systemUTC()),
-                agentKeys);
-        closeables.add(connection);
-        AgentApiClient client = new AgentApiClient(connection, TD, new WorkloadKeyGenerator(new SecureRandom()));
-        long[] micros = new long[MEASURED];
-        try (NodeTpm tpm = new NodeTpm(tpmSettings())) {
-            TpmNodeAttestor attestor = new TpmNodeAttestor(tpm);
-            client.attest(attestor); // warm-up: connection, AK already persisted
-            for (int i = 0; i < MEASURED; i++) {
-                long start = System.nanoTime();
-                AgentSvid svid = client.attest(attestor);
-                micros[i] = (System.nanoTime() - start) / 1000;
-                assertEquals(agentId, svid.spiffeId());
-            }
-        }
-        java.util.Arrays.sort(micros);
-        LOG.info("TPM attestation round trip over the agent API with swtpm (AttestAgent: payload, credential"
-                + " activation + quote, SVID), n={}: median {} ms, min {} ms, max {} ms", MEASURED,
-                micros[MEASURED / 2] / 1000.0, micros[0] / 1000.0, micros[MEASURED - 1] / 1000.0);
-        assertTrue(micros[MEASURED / 2] < 5_000_000, "median below 5 s");
     }
 
     @Test

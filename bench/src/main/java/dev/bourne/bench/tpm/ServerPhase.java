@@ -96,7 +96,8 @@ final class ServerPhase implements AutoCloseable {
             new Limit(QUOTE_ECC, List.of(RAW_ECDSA_VERIFY)),
             new Limit(QUOTE_RSA, List.of(RAW_RSA_VERIFY)),
             new Limit(QUOTE_ECC_PARSED, List.of(RAW_ECDSA_VERIFY_NEW_KEY)),
-            new Limit(RENEWAL_ECC, List.of(RAW_ECDSA_VERIFY_NEW_KEY)),
+            // Renewals keep the bound AK parsed (TpmServerAttestor.PARSED_AK_CACHE): the key is reused, as in RAW_ECDSA_VERIFY.
+            new Limit(RENEWAL_ECC, List.of(RAW_ECDSA_VERIFY)),
             new Limit(RENEWAL_RSA, List.of(RAW_RSA_VERIFY)),
             new Limit(BEGIN_ECC, List.of(RAW_OAEP)),
             new Limit(FINISH_ECC, List.of(RAW_ECDSA_VERIFY_NEW_KEY)),
