@@ -31,7 +31,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -43,7 +42,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
-import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -141,22 +139,11 @@ class AgentRuntimeTest {
                 }
                 """.formatted(serverDir.resolve("private/api.sock"), serverDir.resolve("data"),
                 AGENT_TTL.toSeconds(), serverDir.resolve("data/datastore.sqlite3"), serverDir.resolve("data/keys")));
-        ServerSettings s = ServerSettings.load(file).orElseThrow();
-        return new ServerSettings(s.bindAddress(), agentPort, s.socketPath(), s.trustDomain(), s.dataDir(),
-                s.logLevel(), s.logFormat(), s.caTtl(), s.defaultX509SvidTtl(), s.defaultJwtSvidTtl(), s.agentTtl(),
-                s.caKeyType(), s.jwtKeyType(), s.jwtIssuer(), s.caSubject(), s.auditLogEnabled(),
-                HealthCheckSettings.DEFAULTS, Optional.empty(), s.plugins());
+        return RuntimeTestSupport.serverSettings(file, agentPort);
     }
 
     private AgentSettings settings(String keyManager) throws Exception {
-        StringBuilder pem = new StringBuilder();
-        for (X509Certificate cert : server.ca().orElseThrow().bundle().x509Authorities()) {
-            pem.append("-----BEGIN CERTIFICATE-----\n")
-                    .append(Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(cert.getEncoded()))
-                    .append("\n-----END CERTIFICATE-----\n");
-        }
-        Path bundle = dir.resolve("bootstrap.pem");
-        Files.writeString(bundle, pem, StandardCharsets.US_ASCII);
+        Path bundle = RuntimeTestSupport.bootstrapBundle(server, dir.resolve("bootstrap.pem"));
         Path conf = dir.resolve("agent.conf");
         Files.writeString(conf, """
                 agent {
@@ -250,22 +237,8 @@ class AgentRuntimeTest {
         return counter(ServerMetrics.SVIDS_ISSUED, "kind=\"" + kind + "\"");
     }
 
-    /** Reads a counter from the server's Prometheus exposition, the way a scraper sees it. */
     private static long counter(String name, String... labels) {
-        long total = 0;
-        for (String line : server.metrics().scrape().split("\n")) {
-            if (!line.startsWith(name + "_total{")) {
-                continue;
-            }
-            boolean all = true;
-            for (String label : labels) {
-                all &= line.contains(label);
-            }
-            if (all) {
-                total += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            }
-        }
-        return total;
+        return RuntimeTestSupport.counter(server, name, labels);
     }
 
     @Test

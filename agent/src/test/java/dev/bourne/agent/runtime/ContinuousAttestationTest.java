@@ -33,7 +33,6 @@ import dev.bourne.appliance.server.AdminServicesFactory;
 import dev.bourne.appliance.server.BourneServer;
 import dev.bourne.core.config.AgentSettings;
 import dev.bourne.core.config.ConfigSecret;
-import dev.bourne.core.config.HealthCheckSettings;
 import dev.bourne.core.config.ServerSettings;
 import dev.bourne.core.selector.Selector;
 import dev.bourne.core.spiffeid.SpiffeId;
@@ -47,12 +46,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -193,22 +190,11 @@ class ContinuousAttestationTest {
                 }
                 """.formatted(serverDir.resolve("private/api.sock"), serverDir.resolve("data"),
                 AGENT_TTL.toSeconds(), serverDir.resolve("data/datastore.sqlite3"), serverDir.resolve("data/keys")));
-        ServerSettings s = ServerSettings.load(file).orElseThrow();
-        return new ServerSettings(s.bindAddress(), 0, s.socketPath(), s.trustDomain(), s.dataDir(), s.logLevel(),
-                s.logFormat(), s.caTtl(), s.defaultX509SvidTtl(), s.defaultJwtSvidTtl(), s.agentTtl(), s.caKeyType(),
-                s.jwtKeyType(), s.jwtIssuer(), s.caSubject(), s.auditLogEnabled(), HealthCheckSettings.DEFAULTS,
-                Optional.empty(), s.plugins());
+        return RuntimeTestSupport.serverSettings(file, 0);
     }
 
     private AgentSettings agentSettings() throws Exception {
-        StringBuilder pem = new StringBuilder();
-        for (X509Certificate cert : server.ca().orElseThrow().bundle().x509Authorities()) {
-            pem.append("-----BEGIN CERTIFICATE-----\n")
-                    .append(Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(cert.getEncoded()))
-                    .append("\n-----END CERTIFICATE-----\n");
-        }
-        Path bundle = dir.resolve("bootstrap.pem");
-        Files.writeString(bundle, pem, StandardCharsets.US_ASCII);
+        Path bundle = RuntimeTestSupport.bootstrapBundle(server, dir.resolve("bootstrap.pem"));
         Path conf = dir.resolve("agent.conf");
         Files.writeString(conf, """
                 agent {
@@ -320,20 +306,7 @@ class ContinuousAttestationTest {
     }
 
     private static long counter(String name, String... labels) {
-        long total = 0;
-        for (String line : server.metrics().scrape().split("\n")) {
-            if (!line.startsWith(name + "_total{")) {
-                continue;
-            }
-            boolean all = true;
-            for (String label : labels) {
-                all &= line.contains(label);
-            }
-            if (all) {
-                total += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            }
-        }
-        return total;
+        return RuntimeTestSupport.counter(server, name, labels);
     }
 
     private static Optional<AttestedNode> node(SpiffeId id) throws Exception {

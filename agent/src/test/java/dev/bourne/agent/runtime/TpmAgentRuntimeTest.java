@@ -5,36 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.bourne.agent.node.AgentStateStore;
-import dev.bourne.agent.node.AgentSvid;
-import dev.bourne.agent.node.NodeTpm;
 import dev.bourne.agent.node.TpmNodeAttestor;
-import dev.bourne.agent.workloadapi.WorkloadIdentity;
-import dev.bourne.appliance.datastore.RegistrationEntry;
 import dev.bourne.appliance.health.ServerMetrics;
 import dev.bourne.appliance.server.BourneServer;
 import dev.bourne.core.config.AgentSettings;
-import dev.bourne.core.config.HealthCheckSettings;
-import dev.bourne.core.config.ServerSettings;
-import dev.bourne.core.selector.Selector;
-import dev.bourne.core.spiffeid.SpiffeId;
 import dev.bourne.testing.tpm.Swtpm;
 import dev.bourne.testing.tpm.WithSwtpm;
-import dev.bourne.tpm.agent.AkType;
-import dev.bourne.tpm.agent.TpmAgentSettings;
-import dev.bourne.tpm.common.TpmHashAlg;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.Base64;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -45,8 +28,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import tss.tpm.TPMT_HA;
-import tss.tpm.TPM_ALG_ID;
 import tss.tpm.TPM_HANDLE;
 
 /**
@@ -95,11 +76,7 @@ class TpmAgentRuntimeTest {
                 }
                 """.formatted(serverDir.resolve("private/api.sock"), serverDir.resolve("data"),
                 serverDir.resolve("data/datastore.sqlite3"), serverDir.resolve("data/keys")));
-        ServerSettings s = ServerSettings.load(file).orElseThrow();
-        server = BourneServer.start(new ServerSettings(s.bindAddress(), 0, s.socketPath(), s.trustDomain(),
-                s.dataDir(), s.logLevel(), s.logFormat(), s.caTtl(), s.defaultX509SvidTtl(), s.defaultJwtSvidTtl(),
-                s.agentTtl(), s.caKeyType(), s.jwtKeyType(), s.jwtIssuer(), s.caSubject(), s.auditLogEnabled(),
-                HealthCheckSettings.DEFAULTS, Optional.empty(), s.plugins()), Clock.systemUTC());
+        server = BourneServer.start(RuntimeTestSupport.serverSettings(file, 0), Clock.systemUTC());
         port = server.agentApiPort().orElseThrow();
     }
 
@@ -129,14 +106,7 @@ class TpmAgentRuntimeTest {
     }
 
     private AgentSettings settings(String nodeAttestor, String keyManager) throws Exception {
-        StringBuilder pem = new StringBuilder();
-        for (X509Certificate cert : server.ca().orElseThrow().bundle().x509Authorities()) {
-            pem.append("-----BEGIN CERTIFICATE-----\n")
-                    .append(Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(cert.getEncoded()))
-                    .append("\n-----END CERTIFICATE-----\n");
-        }
-        Path bundle = dir.resolve("bootstrap.pem");
-        Files.writeString(bundle, pem, StandardCharsets.US_ASCII);
+        Path bundle = RuntimeTestSupport.bootstrapBundle(server, dir.resolve("bootstrap.pem"));
         Path conf = dir.resolve("agent.conf");
         Files.writeString(conf, """
                 agent {
@@ -173,13 +143,7 @@ class TpmAgentRuntimeTest {
     }
 
     private static long counter(String name) {
-        long total = 0;
-        for (String line : server.metrics().scrape().split("\n")) {
-            if (line.startsWith(name + "_total{")) {
-                total += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            }
-        }
-        return total;
+        return RuntimeTestSupport.counter(server, name);
     }
 
     @Test

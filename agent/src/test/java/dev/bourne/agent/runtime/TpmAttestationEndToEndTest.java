@@ -11,8 +11,6 @@ import dev.bourne.appliance.datastore.RegistrationEntry;
 import dev.bourne.appliance.health.ServerMetrics;
 import dev.bourne.appliance.server.BourneServer;
 import dev.bourne.core.config.AgentSettings;
-import dev.bourne.core.config.HealthCheckSettings;
-import dev.bourne.core.config.ServerSettings;
 import dev.bourne.core.selector.Selector;
 import dev.bourne.core.spiffeid.SpiffeId;
 import dev.bourne.testing.tpm.Swtpm;
@@ -21,15 +19,12 @@ import dev.bourne.tpm.common.EkHash;
 import dev.bourne.tpm.server.PcrPolicies;
 import dev.bourne.tpm.server.TpmEnrollment;
 import dev.bourne.tpm.server.TpmServerAttestor;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -133,22 +128,11 @@ class TpmAttestationEndToEndTest {
                 }
                 """.formatted(serverDir.resolve("private/api.sock"), serverDir.resolve("data"), ZERO,
                 serverDir.resolve("data/datastore.sqlite3"), serverDir.resolve("data/keys")));
-        ServerSettings s = ServerSettings.load(file).orElseThrow();
-        return BourneServer.start(new ServerSettings(s.bindAddress(), 0, s.socketPath(), s.trustDomain(),
-                s.dataDir(), s.logLevel(), s.logFormat(), s.caTtl(), s.defaultX509SvidTtl(), s.defaultJwtSvidTtl(),
-                s.agentTtl(), s.caKeyType(), s.jwtKeyType(), s.jwtIssuer(), s.caSubject(), s.auditLogEnabled(),
-                HealthCheckSettings.DEFAULTS, Optional.empty(), s.plugins()), Clock.systemUTC());
+        return BourneServer.start(RuntimeTestSupport.serverSettings(file, 0), Clock.systemUTC());
     }
 
     private AgentRuntime startAgent() throws Exception {
-        StringBuilder pem = new StringBuilder();
-        for (X509Certificate cert : server.ca().orElseThrow().bundle().x509Authorities()) {
-            pem.append("-----BEGIN CERTIFICATE-----\n")
-                    .append(Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(cert.getEncoded()))
-                    .append("\n-----END CERTIFICATE-----\n");
-        }
-        Path bundle = dir.resolve("bootstrap.pem");
-        Files.writeString(bundle, pem, StandardCharsets.US_ASCII);
+        Path bundle = RuntimeTestSupport.bootstrapBundle(server, dir.resolve("bootstrap.pem"));
         Path conf = dir.resolve("agent.conf");
         Files.writeString(conf, """
                 agent {
@@ -220,13 +204,7 @@ class TpmAttestationEndToEndTest {
     }
 
     private long counter(String name, String... labels) {
-        long total = 0;
-        for (String line : server.metrics().scrape().split("\n")) {
-            if (line.startsWith(name + "_total{") && java.util.Arrays.stream(labels).allMatch(line::contains)) {
-                total += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            }
-        }
-        return total;
+        return RuntimeTestSupport.counter(server, name, labels);
     }
 
     private long attestations(String result) {

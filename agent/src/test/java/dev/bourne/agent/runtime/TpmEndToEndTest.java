@@ -18,8 +18,6 @@ import dev.bourne.appliance.datastore.RegistrationEntry;
 import dev.bourne.appliance.health.ServerMetrics;
 import dev.bourne.appliance.server.BourneServer;
 import dev.bourne.core.config.AgentSettings;
-import dev.bourne.core.config.HealthCheckSettings;
-import dev.bourne.core.config.ServerSettings;
 import dev.bourne.core.selector.Selector;
 import dev.bourne.core.spiffeid.SpiffeId;
 import dev.bourne.core.spiffeid.TrustDomain;
@@ -164,11 +162,7 @@ class TpmEndToEndTest {
                 }
                 """.formatted(serverDir.resolve("private/api.sock"), serverDir.resolve("data"), AGENT_TTL.toSeconds(),
                 POLICY_PCR, ZERO, serverDir.resolve("data/datastore.sqlite3"), serverDir.resolve("data/keys")));
-        ServerSettings s = ServerSettings.load(file).orElseThrow();
-        server = BourneServer.start(new ServerSettings(s.bindAddress(), 0, s.socketPath(), s.trustDomain(),
-                s.dataDir(), s.logLevel(), s.logFormat(), s.caTtl(), s.defaultX509SvidTtl(), s.defaultJwtSvidTtl(),
-                s.agentTtl(), s.caKeyType(), s.jwtKeyType(), s.jwtIssuer(), s.caSubject(), s.auditLogEnabled(),
-                HealthCheckSettings.DEFAULTS, Optional.empty(), s.plugins()), Clock.systemUTC(), new SecureRandom(),
+        server = BourneServer.start(RuntimeTestSupport.serverSettings(file, 0), Clock.systemUTC(), new SecureRandom(),
                 AdminServices::create);
         port = server.agentApiPort().orElseThrow();
 
@@ -281,14 +275,7 @@ class TpmEndToEndTest {
     }
 
     private AgentSettings agentSettings() throws Exception {
-        StringBuilder pem = new StringBuilder();
-        for (X509Certificate cert : server.ca().orElseThrow().bundle().x509Authorities()) {
-            pem.append("-----BEGIN CERTIFICATE-----\n")
-                    .append(Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(cert.getEncoded()))
-                    .append("\n-----END CERTIFICATE-----\n");
-        }
-        Path bundle = dir.resolve("bootstrap.pem");
-        Files.writeString(bundle, pem, StandardCharsets.US_ASCII);
+        Path bundle = RuntimeTestSupport.bootstrapBundle(server, dir.resolve("bootstrap.pem"));
         Path conf = dir.resolve("agent.conf");
         Files.writeString(conf, """
                 agent {
@@ -362,20 +349,7 @@ class TpmEndToEndTest {
     }
 
     private static long counter(String name, String... labels) {
-        long total = 0;
-        for (String line : server.metrics().scrape().split("\n")) {
-            if (!line.startsWith(name + "_total{")) {
-                continue;
-            }
-            boolean all = true;
-            for (String label : labels) {
-                all &= line.contains(label);
-            }
-            if (all) {
-                total += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            }
-        }
-        return total;
+        return RuntimeTestSupport.counter(server, name, labels);
     }
 
     private static long attestations(String result) {

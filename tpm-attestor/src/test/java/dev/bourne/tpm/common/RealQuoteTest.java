@@ -3,6 +3,7 @@ package dev.bourne.tpm.common;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.bourne.testing.tpm.RealTpmData;
 import java.nio.file.Files;
 import java.util.Base64;
 import java.util.List;
@@ -27,7 +28,7 @@ class RealQuoteTest {
 
     @BeforeAll
     static void load() throws Exception {
-        String json = Files.readString(TestData.tpm().resolve("real-quotes").resolve("gcp-shielded-vm-windows.json"));
+        String json = Files.readString(RealTpmData.root().resolve("real-quotes").resolve("gcp-shielded-vm-windows.json"));
         ak = TpmPublic.parse(field(json, "\"AK\":\\{\"Public\":\"([^\"]+)\""));
         attest = field(json, "\"Quote\":\\{\"Nonce\":\"\",\"Alg\":4,\"Quote\":\"([^\"]+)\"");
         signature = field(json, "\"Quote\":\\{[^}]*\"Signature\":\"([^\"]+)\"");

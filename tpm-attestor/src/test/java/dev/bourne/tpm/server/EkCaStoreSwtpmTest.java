@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.bourne.testing.tpm.RealTpmData;
 import dev.bourne.testing.tpm.Swtpm;
 import dev.bourne.testing.tpm.WithSwtpm;
 import dev.bourne.tpm.agent.AgentTpm;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bourne.core.config.PluginConfig;
 import dev.bourne.testing.time.MutableClock;
+import dev.bourne.testing.tpm.RealTpmData;
 import dev.bourne.testing.tpm.Swtpm;
 import dev.bourne.testing.tpm.WithSwtpm;
 import dev.bourne.tpm.agent.AgentTpm;

@@ -12,6 +12,7 @@ import dev.bourne.api.tpm.v1.TpmChallengeResponse;
 import dev.bourne.api.tpm.v1.TpmQuote;
 import dev.bourne.core.config.PluginConfig;
 import dev.bourne.testing.time.MutableClock;
+import dev.bourne.testing.tpm.RealTpmData;
 import dev.bourne.testing.tpm.Swtpm;
 import dev.bourne.testing.tpm.WithSwtpm;
 import dev.bourne.tpm.agent.AgentTpm;

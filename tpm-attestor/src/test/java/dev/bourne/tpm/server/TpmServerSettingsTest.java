@@ -9,6 +9,7 @@ import dev.bourne.core.config.ConfigError;
 import dev.bourne.core.config.ConfigResult;
 import dev.bourne.core.config.PluginConfig;
 import dev.bourne.core.config.internal.HclParsing;
+import dev.bourne.testing.tpm.RealTpmData;
 import dev.bourne.tpm.common.TpmHashAlg;
 import java.nio.file.Path;
 import java.time.Clock;

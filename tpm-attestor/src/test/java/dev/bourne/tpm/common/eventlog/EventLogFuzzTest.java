@@ -3,6 +3,7 @@ package dev.bourne.tpm.common.eventlog;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.bourne.testing.tpm.RealTpmData;
 import dev.bourne.tpm.common.TpmFormatException;
 import dev.bourne.tpm.common.TpmHashAlg;
 import java.lang.reflect.Field;
@@ -76,19 +77,19 @@ class EventLogFuzzTest {
             List<Path> all = files.collect(java.util.stream.Collectors.toList());
             assertTrue(all.size() >= 3, "seeds: " + all);
             for (Path seed : all) {
-                assertTrue(EventLog.parse(RealDeviceData.read(seed)).events().size() >= 2, seed.toString());
+                assertTrue(EventLog.parse(RealTpmData.read(seed)).events().size() >= 2, seed.toString());
             }
         }
     }
 
     static List<Path> realLogs() {
-        return RealDeviceData.eventLogs();
+        return RealTpmData.eventLogs();
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("realLogs")
     void parse_mutatedRealLogs_onlyDocumentedErrors(Path file) {
-        byte[] log = RealDeviceData.read(file);
+        byte[] log = RealTpmData.read(file);
         parse(log);
         Random random = new Random(file.getFileName().toString().hashCode());
         for (int i = 0; i < 200; i++) {

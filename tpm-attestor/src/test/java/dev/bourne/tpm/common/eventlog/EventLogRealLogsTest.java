@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.bourne.testing.tpm.RealTpmData;
 import dev.bourne.tpm.common.TpmHashAlg;
 import java.nio.file.Path;
 import java.util.Base64;
@@ -40,13 +41,13 @@ class EventLogRealLogsTest {
                     "sqg7Dr8vg3Qpmlsr38MeqVWtcjY=", "IN59+6a838ytrX4+sJnJHU2Xxa0=")));
 
     static List<Path> realLogs() {
-        return RealDeviceData.eventLogs();
+        return RealTpmData.eventLogs();
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("realLogs")
     void replay_realLog_equalsTpm2Eventlog(Path file) {
-        EventLog log = EventLog.parse(RealDeviceData.read(file));
+        EventLog log = EventLog.parse(RealTpmData.read(file));
         Tpm2EventlogOracle.Verdict oracle = Tpm2EventlogOracle.run(file);
         String name = file.getFileName().toString();
         Map<TpmHashAlg, SortedMap<Integer, String>> ours = Tpm2EventlogOracle.hex(log);
@@ -69,7 +70,7 @@ class EventLogRealLogsTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("realLogs")
     void mismatchedPcrs_realLogAgainstItsOwnReplay_noneAndOneAfterAFlip(Path file) {
-        EventLog log = EventLog.parse(RealDeviceData.read(file));
+        EventLog log = EventLog.parse(RealTpmData.read(file));
         for (TpmHashAlg bank : log.banks()) {
             Map<Integer, byte[]> quoted = new TreeMap<>();
             for (int pcr = 0; pcr < EventLog.PCR_COUNT; pcr++) {
@@ -88,14 +89,14 @@ class EventLogRealLogsTest {
     void realLogs_coverBothFormatsAndSeveralBanks() {
         boolean sha1 = false;
         boolean agile = false;
-        for (Path file : RealDeviceData.eventLogs()) {
-            EventLog log = EventLog.parse(RealDeviceData.read(file));
+        for (Path file : RealTpmData.eventLogs()) {
+            EventLog log = EventLog.parse(RealTpmData.read(file));
             sha1 |= log.format() == EventLog.Format.SHA1;
             agile |= log.format() == EventLog.Format.CRYPTO_AGILE && log.banks().size() > 1;
         }
         assertTrue(sha1, "no SHA-1 format log among the real logs");
         assertTrue(agile, "no crypto-agile log with several banks among the real logs");
-        assertNotEquals(0, RealDeviceData.eventLogs().size());
+        assertNotEquals(0, RealTpmData.eventLogs().size());
     }
 
     /**

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.bourne.testing.tpm.RealTpmData;
 import dev.bourne.testing.tpm.Swtpm;
 import dev.bourne.testing.tpm.WithSwtpm;
 import dev.bourne.tpm.common.TpmHashAlg;
@@ -25,8 +26,8 @@ class EventLogSwtpmReplayTest {
 
     @Test
     void realLog_extendedIntoSwtpm_pcrsEqualReplay(Swtpm swtpm) {
-        Path file = RealDeviceData.root().resolve("eventlogs").resolve(LOG);
-        EventLog log = EventLog.parse(RealDeviceData.read(file));
+        Path file = RealTpmData.root().resolve("eventlogs").resolve(LOG);
+        EventLog log = EventLog.parse(RealTpmData.read(file));
         assertEquals(EventLog.Format.CRYPTO_AGILE, log.format());
 
         SortedSet<Integer> extended = EventLogReplayer.extendInto(swtpm.tpm(), log, TpmHashAlg.SHA256);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.bourne.testing.tpm.RealTpmData;
 import dev.bourne.tpm.common.TpmHashAlg;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -26,7 +27,7 @@ class GcpShieldedVmQuoteTest {
     private static final int GO_CRYPTO_SHA1 = 3;
 
     private static final JsonObject QUOTE = JsonParser.parseString(new String(
-            RealDeviceData.read(RealDeviceData.gcpQuote()), StandardCharsets.UTF_8)).getAsJsonObject();
+            RealTpmData.read(RealTpmData.gcpQuote()), StandardCharsets.UTF_8)).getAsJsonObject();
 
     @Test
     void eventLog_replaysToTheQuotedPcrValues() {
