@@ -39,10 +39,6 @@ import dev.bourne.core.spiffeid.SpiffeId;
 import dev.bourne.core.spiffeid.TrustDomain;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -88,8 +84,7 @@ class ContinuousAttestationTest {
     private AgentRuntime agent;
     private Selector uid;
     private String host;
-    private PrintStream originalErr;
-    private ByteArrayOutputStream err;
+    private RuntimeTestSupport.StderrTee stderr;
 
     @BeforeAll
     static void startServer() throws Exception {
@@ -112,26 +107,7 @@ class ContinuousAttestationTest {
         host = "node-" + System.nanoTime();
         attestor.evictOnDrift(false);
         // The audit log goes to stderr (slf4j-simple): keep a copy to assert on, still print it.
-        originalErr = System.err;
-        err = new ByteArrayOutputStream();
-        PrintStream tee = new PrintStream(new OutputStream() {
-            @Override
-            public void write(int b) {
-                synchronized (err) {
-                    err.write(b);
-                }
-                originalErr.write(b);
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) {
-                synchronized (err) {
-                    err.write(b, off, len);
-                }
-                originalErr.write(b, off, len);
-            }
-        }, true, StandardCharsets.UTF_8);
-        System.setErr(tee);
+        stderr = RuntimeTestSupport.StderrTee.start();
     }
 
     @AfterEach
@@ -142,22 +118,12 @@ class ContinuousAttestationTest {
         for (AutoCloseable c : closeables) {
             c.close();
         }
-        System.setErr(originalErr);
+        stderr.close();
     }
 
     /** The audit log lines written since the test started (the agent's own log lines are left out). */
     private String auditLog() {
-        String all;
-        synchronized (err) {
-            all = err.toString(StandardCharsets.UTF_8);
-        }
-        StringBuilder audit = new StringBuilder();
-        for (String line : all.split("\n")) {
-            if (line.contains(" " + dev.bourne.appliance.agentapi.AuditLog.LOGGER + " - ")) {
-                audit.append(line).append('\n');
-            }
-        }
-        return audit.toString();
+        return stderr.auditLog();
     }
 
     private static ServerSettings serverSettings() throws Exception {

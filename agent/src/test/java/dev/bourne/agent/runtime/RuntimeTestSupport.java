@@ -3,7 +3,10 @@ package dev.bourne.agent.runtime;
 import dev.bourne.appliance.server.BourneServer;
 import dev.bourne.core.config.HealthCheckSettings;
 import dev.bourne.core.config.ServerSettings;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,5 +58,59 @@ final class RuntimeTestSupport {
             }
         }
         return total;
+    }
+
+    /**
+     * Copies everything written to {@code System.err} (where slf4j-simple writes the server's audit log) while still
+     * printing it, until closed.
+     */
+    static final class StderrTee implements AutoCloseable {
+        private final PrintStream original = System.err;
+        private final ByteArrayOutputStream copy = new ByteArrayOutputStream();
+
+        private StderrTee() {
+        }
+
+        static StderrTee start() {
+            StderrTee tee = new StderrTee();
+            System.setErr(new PrintStream(new OutputStream() {
+                @Override
+                public void write(int b) {
+                    synchronized (tee.copy) {
+                        tee.copy.write(b);
+                    }
+                    tee.original.write(b);
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) {
+                    synchronized (tee.copy) {
+                        tee.copy.write(b, off, len);
+                    }
+                    tee.original.write(b, off, len);
+                }
+            }, true, StandardCharsets.UTF_8));
+            return tee;
+        }
+
+        /** The audit log lines written so far (logger {@code bourne.audit}); the other log lines are left out. */
+        String auditLog() {
+            String all;
+            synchronized (copy) {
+                all = copy.toString(StandardCharsets.UTF_8);
+            }
+            StringBuilder audit = new StringBuilder();
+            for (String line : all.split("\n")) {
+                if (line.contains(" " + dev.bourne.appliance.agentapi.AuditLog.LOGGER + " - ")) {
+                    audit.append(line).append('\n');
+                }
+            }
+            return audit.toString();
+        }
+
+        @Override
+        public void close() {
+            System.setErr(original);
+        }
     }
 }

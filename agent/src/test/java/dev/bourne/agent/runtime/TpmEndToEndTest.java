@@ -11,7 +11,6 @@ import dev.bourne.agent.node.AgentSvid;
 import dev.bourne.agent.node.NodeTpm;
 import dev.bourne.appliance.admin.AdminServices;
 import dev.bourne.appliance.agentapi.AgentAttestation;
-import dev.bourne.appliance.agentapi.AuditLog;
 import dev.bourne.appliance.cli.ServerCli;
 import dev.bourne.appliance.datastore.AttestedNode;
 import dev.bourne.appliance.datastore.RegistrationEntry;
@@ -34,12 +33,8 @@ import io.spiffe.svid.x509svid.X509SvidValidator;
 import io.spiffe.workloadapi.DefaultWorkloadApiClient;
 import io.spiffe.workloadapi.WorkloadApiClient;
 import io.spiffe.workloadapi.X509Context;
-import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -112,8 +107,7 @@ class TpmEndToEndTest {
     private static Swtpm swtpm;
     private static String ekHash;
     private static SpiffeId agentId;
-    private static PrintStream originalErr;
-    private static final ByteArrayOutputStream ERR = new ByteArrayOutputStream();
+    private static RuntimeTestSupport.StderrTee stderr;
 
     @TempDir
     Path dir;
@@ -125,7 +119,7 @@ class TpmEndToEndTest {
     static void startServerAndEnrol(Swtpm tpm) throws Exception {
         swtpm = tpm;
         resetPcrs();
-        captureStderr();
+        stderr = RuntimeTestSupport.StderrTee.start();
         Path file = serverDir.resolve("server.conf");
         Files.writeString(file, """
                 server {
@@ -192,7 +186,7 @@ class TpmEndToEndTest {
         if (server != null) {
             server.close();
         }
-        System.setErr(originalErr);
+        stderr.close();
         resetPcrs();
     }
 
@@ -234,40 +228,9 @@ class TpmEndToEndTest {
         return code;
     }
 
-    /** The audit log goes to stderr (slf4j-simple): keep a copy to assert on, still print it. */
-    private static void captureStderr() {
-        originalErr = System.err;
-        System.setErr(new PrintStream(new OutputStream() {
-            @Override
-            public void write(int b) {
-                synchronized (ERR) {
-                    ERR.write(b);
-                }
-                originalErr.write(b);
-            }
-
-            @Override
-            public void write(byte[] b, int off, int len) {
-                synchronized (ERR) {
-                    ERR.write(b, off, len);
-                }
-                originalErr.write(b, off, len);
-            }
-        }, true, StandardCharsets.UTF_8));
-    }
-
+    /** The server's audit log lines so far (slf4j-simple writes them to stderr, which the class tees). */
     private static String auditLog() {
-        String all;
-        synchronized (ERR) {
-            all = ERR.toString(StandardCharsets.UTF_8);
-        }
-        StringBuilder audit = new StringBuilder();
-        for (String line : all.split("\n")) {
-            if (line.contains(" " + AuditLog.LOGGER + " - ")) {
-                audit.append(line).append('\n');
-            }
-        }
-        return audit.toString();
+        return stderr.auditLog();
     }
 
     private String device() {
