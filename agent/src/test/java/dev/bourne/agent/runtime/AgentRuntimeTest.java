@@ -111,62 +111,16 @@ class AgentRuntimeTest {
     }
 
     private static ServerSettings serverSettings(int agentPort) throws Exception {
-        Path file = serverDir.resolve("server.conf");
-        Files.writeString(file, """
-                server {
-                    bind_address = "127.0.0.1"
-                    bind_port = "8081"
-                    socket_path = "%s"
-                    trust_domain = "example.org"
-                    data_dir = "%s"
-                    agent_ttl = "%ds"
-                }
-                plugins {
-                    NodeAttestor "join_token" {
-                        plugin_data {}
-                    }
-                    DataStore "sql" {
-                        plugin_data {
-                            database_type = "sqlite3"
-                            connection_string = "%s"
-                        }
-                    }
-                    KeyManager "disk" {
-                        plugin_data {
-                            keys_path = "%s"
-                        }
-                    }
-                }
-                """.formatted(serverDir.resolve("private/api.sock"), serverDir.resolve("data"),
-                AGENT_TTL.toSeconds(), serverDir.resolve("data/datastore.sqlite3"), serverDir.resolve("data/keys")));
-        return RuntimeTestSupport.serverSettings(file, agentPort);
+        return RuntimeTestSupport.serverSettings(serverDir, AGENT_TTL, false,
+                "NodeAttestor \"join_token\" { plugin_data {} }", agentPort);
     }
 
     private AgentSettings settings(String keyManager) throws Exception {
-        Path bundle = RuntimeTestSupport.bootstrapBundle(server, dir.resolve("bootstrap.pem"));
-        Path conf = dir.resolve("agent.conf");
-        Files.writeString(conf, """
-                agent {
-                    data_dir = "%s"
-                    trust_domain = "example.org"
-                    server_address = "127.0.0.1"
-                    server_port = %d
-                    socket_path = "%s"
-                    trust_bundle_path = "%s"
-                }
-                plugins {
-                    NodeAttestor "join_token" {
-                        plugin_data {}
-                    }
-                    KeyManager "%s" {
-                        plugin_data {}
-                    }
-                    WorkloadAttestor "unix" {
-                        plugin_data {}
-                    }
-                }
-                """.formatted(dir.resolve("data"), port, dir.resolve("api.sock"), bundle, keyManager));
-        return AgentSettings.load(conf).orElseThrow();
+        return RuntimeTestSupport.agentSettings(server, port, dir, dir.resolve("data"), """
+                NodeAttestor "join_token" { plugin_data {} }
+                KeyManager "%s" { plugin_data {} }
+                WorkloadAttestor "unix" { plugin_data {} }
+                """.formatted(keyManager));
     }
 
     /**

@@ -48,6 +48,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -127,63 +128,16 @@ class ContinuousAttestationTest {
     }
 
     private static ServerSettings serverSettings() throws Exception {
-        Path file = serverDir.resolve("server.conf");
-        Files.writeString(file, """
-                server {
-                    bind_address = "127.0.0.1"
-                    bind_port = "8081"
-                    socket_path = "%s"
-                    trust_domain = "example.org"
-                    data_dir = "%s"
-                    agent_ttl = "%ds"
-                    audit_log_enabled = true
-                }
-                plugins {
-                    NodeAttestor "join_token" {
-                        plugin_data {}
-                    }
-                    DataStore "sql" {
-                        plugin_data {
-                            database_type = "sqlite3"
-                            connection_string = "%s"
-                        }
-                    }
-                    KeyManager "disk" {
-                        plugin_data {
-                            keys_path = "%s"
-                        }
-                    }
-                }
-                """.formatted(serverDir.resolve("private/api.sock"), serverDir.resolve("data"),
-                AGENT_TTL.toSeconds(), serverDir.resolve("data/datastore.sqlite3"), serverDir.resolve("data/keys")));
-        return RuntimeTestSupport.serverSettings(file, 0);
+        return RuntimeTestSupport.serverSettings(serverDir, AGENT_TTL, true,
+                "NodeAttestor \"join_token\" { plugin_data {} }", 0);
     }
 
     private AgentSettings agentSettings() throws Exception {
-        Path bundle = RuntimeTestSupport.bootstrapBundle(server, dir.resolve("bootstrap.pem"));
-        Path conf = dir.resolve("agent.conf");
-        Files.writeString(conf, """
-                agent {
-                    data_dir = "%s"
-                    trust_domain = "example.org"
-                    server_address = "127.0.0.1"
-                    server_port = %d
-                    socket_path = "%s"
-                    trust_bundle_path = "%s"
-                }
-                plugins {
-                    NodeAttestor "join_token" {
-                        plugin_data {}
-                    }
-                    KeyManager "memory" {
-                        plugin_data {}
-                    }
-                    WorkloadAttestor "unix" {
-                        plugin_data {}
-                    }
-                }
-                """.formatted(dir.resolve("data"), port, dir.resolve("api.sock"), bundle));
-        return AgentSettings.load(conf).orElseThrow();
+        return RuntimeTestSupport.agentSettings(server, port, dir, dir.resolve("data"), """
+                NodeAttestor "join_token" { plugin_data {} }
+                KeyManager "memory" { plugin_data {} }
+                WorkloadAttestor "unix" { plugin_data {} }
+                """);
     }
 
     /** A node alias for policy {@code policy} and a workload entry under it for this JVM's uid. */
@@ -217,12 +171,8 @@ class ContinuousAttestationTest {
         return condition.test(now) ? now : reached.get(WAIT.toSeconds(), TimeUnit.SECONDS);
     }
 
-    private static void await(String what, java.util.concurrent.Callable<Boolean> condition) throws Exception {
-        Instant deadline = Instant.now().plus(WAIT);
-        while (!condition.call()) {
-            assertTrue(Instant.now().isBefore(deadline), "timed out waiting for " + what);
-            Thread.sleep(50);
-        }
+    private static void await(String what, Callable<Boolean> condition) throws Exception {
+        RuntimeTestSupport.await(what, WAIT, condition);
     }
 
     private WorkloadIdentity awaitIdentity(Predicate<WorkloadIdentity> condition) throws Exception {
@@ -242,16 +192,8 @@ class ContinuousAttestationTest {
                 .sorted().toList().equals(wanted);
     }
 
-    /**
-     * Moves the agent's clock just past its SVID's renewal time (the server keeps real time), for as long as the agent
-     * holds that SVID: once renewed or attested again, it is back on real time and renews no more.
-     */
     private void pastRenewal(ShiftedClock clock) {
-        AgentRuntime runtime = agent;
-        AgentSvid current = runtime.agentSvid().orElseThrow();
-        clock.shiftWhile(Duration.between(Instant.now(), current.renewAt()).plusSeconds(1),
-                () -> runtime.agentSvid().map(s -> s.leaf().getSerialNumber()
-                        .equals(current.leaf().getSerialNumber())).orElse(false));
+        clock.pastRenewalOf(agent);
     }
 
     private static long occurrences(String text, String part) {

@@ -1,6 +1,7 @@
 package dev.bourne.agent.runtime;
 
 import dev.bourne.appliance.server.BourneServer;
+import dev.bourne.core.config.AgentSettings;
 import dev.bourne.core.config.HealthCheckSettings;
 import dev.bourne.core.config.ServerSettings;
 import java.io.ByteArrayOutputStream;
@@ -12,8 +13,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 
 /** What the agent runtime tests against a real server share: its settings for a test, the agent's bootstrap bundle. */
 final class RuntimeTestSupport {
@@ -30,6 +34,65 @@ final class RuntimeTestSupport {
                 HealthCheckSettings.DEFAULTS, Optional.empty(), s.plugins());
     }
 
+    /**
+     * Writes {@code serverDir/server.conf} for trust domain {@code example.org} on loopback (SQLite datastore and disk
+     * key manager under {@code serverDir/data}, admin socket {@code serverDir/private/api.sock}) with the node
+     * attestor blocks given, and returns its settings with the agent API on {@code agentPort} (0: any free port).
+     */
+    static ServerSettings serverSettings(Path serverDir, Duration agentTtl, boolean auditLog, String nodeAttestors,
+            int agentPort) throws Exception {
+        Files.createDirectories(serverDir);
+        Path file = serverDir.resolve("server.conf");
+        Files.writeString(file, """
+                server {
+                    bind_address = "127.0.0.1"
+                    bind_port = "8081"
+                    socket_path = "%s"
+                    trust_domain = "example.org"
+                    data_dir = "%s"
+                    agent_ttl = "%ds"
+                    audit_log_enabled = %s
+                }
+                plugins {
+                %s
+                    DataStore "sql" {
+                        plugin_data {
+                            database_type = "sqlite3"
+                            connection_string = "%s"
+                        }
+                    }
+                    KeyManager "disk" { plugin_data { keys_path = "%s" } }
+                }
+                """.formatted(serverDir.resolve("private/api.sock"), serverDir.resolve("data"), agentTtl.toSeconds(),
+                auditLog, nodeAttestors, serverDir.resolve("data/datastore.sqlite3"),
+                serverDir.resolve("data/keys")));
+        return serverSettings(file, agentPort);
+    }
+
+    /**
+     * Writes {@code dir/agent.conf} (and the bootstrap bundle beside it) for an agent of {@code server}, whose agent
+     * API is on {@code port}: data in {@code dataDir}, Workload API on {@code dir/api.sock}, the plugin blocks given.
+     */
+    static AgentSettings agentSettings(BourneServer server, int port, Path dir, Path dataDir, String plugins)
+            throws Exception {
+        Path bundle = bootstrapBundle(server, dir.resolve("bootstrap.pem"));
+        Path conf = dir.resolve("agent.conf");
+        Files.writeString(conf, """
+                agent {
+                    data_dir = "%s"
+                    trust_domain = "example.org"
+                    server_address = "127.0.0.1"
+                    server_port = %d
+                    socket_path = "%s"
+                    trust_bundle_path = "%s"
+                }
+                plugins {
+                %s
+                }
+                """.formatted(dataDir, port, dir.resolve("api.sock"), bundle, plugins));
+        return AgentSettings.load(conf).orElseThrow();
+    }
+
     /** Writes the server's X.509 authorities as PEM to {@code file}: the agent's {@code trust_bundle_path}. */
     static Path bootstrapBundle(BourneServer server, Path file) throws IOException, CertificateEncodingException {
         StringBuilder pem = new StringBuilder();
@@ -40,6 +103,20 @@ final class RuntimeTestSupport {
         }
         Files.writeString(file, pem, StandardCharsets.US_ASCII);
         return file;
+    }
+
+    /**
+     * Waits until {@code condition} holds (for state that announces no change: metrics, the datastore, the agent's
+     * status text), polling every 50 ms; fails naming {@code what} after {@code timeout}.
+     */
+    static void await(String what, Duration timeout, Callable<Boolean> condition) throws Exception {
+        Instant deadline = Instant.now().plus(timeout);
+        while (!condition.call()) {
+            if (!Instant.now().isBefore(deadline)) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(50);
+        }
     }
 
     /** A counter from the server's Prometheus exposition, summed over the series carrying every label given. */

@@ -1,5 +1,6 @@
 package dev.bourne.agent.runtime;
 
+import dev.bourne.agent.node.AgentSvid;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -16,6 +17,17 @@ final class ShiftedClock extends Clock {
     void shiftWhile(Duration by, BooleanSupplier condition) {
         active = condition;
         offset.set(by);
+    }
+
+    /**
+     * Moves this clock just past {@code agent}'s SVID renewal time (the server keeps real time), for as long as the
+     * agent holds that SVID: once renewed or attested again, it is back on real time and renews no more.
+     */
+    void pastRenewalOf(AgentRuntime agent) {
+        AgentSvid current = agent.agentSvid().orElseThrow();
+        shiftWhile(Duration.between(Instant.now(), current.renewAt()).plusSeconds(1),
+                () -> agent.agentSvid().map(s -> s.leaf().getSerialNumber()
+                        .equals(current.leaf().getSerialNumber())).orElse(false));
     }
 
     @Override

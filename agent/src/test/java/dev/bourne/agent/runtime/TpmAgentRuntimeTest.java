@@ -54,29 +54,8 @@ class TpmAgentRuntimeTest {
 
     @BeforeAll
     static void startServer() throws Exception {
-        Path file = serverDir.resolve("server.conf");
-        Files.writeString(file, """
-                server {
-                    bind_address = "127.0.0.1"
-                    bind_port = "8081"
-                    socket_path = "%s"
-                    trust_domain = "example.org"
-                    data_dir = "%s"
-                    agent_ttl = "10m"
-                }
-                plugins {
-                    NodeAttestor "join_token" { plugin_data {} }
-                    DataStore "sql" {
-                        plugin_data {
-                            database_type = "sqlite3"
-                            connection_string = "%s"
-                        }
-                    }
-                    KeyManager "disk" { plugin_data { keys_path = "%s" } }
-                }
-                """.formatted(serverDir.resolve("private/api.sock"), serverDir.resolve("data"),
-                serverDir.resolve("data/datastore.sqlite3"), serverDir.resolve("data/keys")));
-        server = BourneServer.start(RuntimeTestSupport.serverSettings(file, 0), Clock.systemUTC());
+        server = BourneServer.start(RuntimeTestSupport.serverSettings(serverDir, Duration.ofMinutes(10), false,
+                "NodeAttestor \"join_token\" { plugin_data {} }", 0), Clock.systemUTC());
         port = server.agentApiPort().orElseThrow();
     }
 
@@ -106,24 +85,11 @@ class TpmAgentRuntimeTest {
     }
 
     private AgentSettings settings(String nodeAttestor, String keyManager) throws Exception {
-        Path bundle = RuntimeTestSupport.bootstrapBundle(server, dir.resolve("bootstrap.pem"));
-        Path conf = dir.resolve("agent.conf");
-        Files.writeString(conf, """
-                agent {
-                    data_dir = "%s"
-                    trust_domain = "example.org"
-                    server_address = "127.0.0.1"
-                    server_port = %d
-                    socket_path = "%s"
-                    trust_bundle_path = "%s"
-                }
-                plugins {
-                    NodeAttestor %s
-                    KeyManager "%s" { plugin_data {} }
-                    WorkloadAttestor "unix" { plugin_data {} }
-                }
-                """.formatted(dir.resolve("data"), port, dir.resolve("api.sock"), bundle, nodeAttestor, keyManager));
-        return AgentSettings.load(conf).orElseThrow();
+        return RuntimeTestSupport.agentSettings(server, port, dir, dir.resolve("data"), """
+                NodeAttestor %s
+                KeyManager "%s" { plugin_data {} }
+                WorkloadAttestor "unix" { plugin_data {} }
+                """.formatted(nodeAttestor, keyManager));
     }
 
     private String tpmAttestor(String device) {

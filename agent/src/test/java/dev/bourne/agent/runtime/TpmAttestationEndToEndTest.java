@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.bourne.agent.node.AgentSvid;
 import dev.bourne.agent.workloadapi.WorkloadIdentity;
 import dev.bourne.agent.workloadapi.WorkloadX509Svid;
 import dev.bourne.appliance.datastore.RegistrationEntry;
@@ -96,67 +95,32 @@ class TpmAttestationEndToEndTest {
     }
 
     private BourneServer startServer(String name) throws Exception {
-        Path serverDir = dir.resolve(name);
-        Files.createDirectories(serverDir);
-        Path file = serverDir.resolve("server.conf");
-        Files.writeString(file, """
-                server {
-                    bind_address = "127.0.0.1"
-                    bind_port = "8081"
-                    socket_path = "%s"
-                    trust_domain = "example.org"
-                    data_dir = "%s"
-                    agent_ttl = "10m"
-                    audit_log_enabled = true
-                }
-                plugins {
-                    NodeAttestor "tpm" {
-                        plugin_data {
-                            ek_trust = "enrolled"
-                            quote_pcrs = [0, 7]
-                            pcr_policies = { "golden" = { "23" = ["%s"] } }
-                            evict_on_drift = true
-                        }
+        return BourneServer.start(RuntimeTestSupport.serverSettings(dir.resolve(name), Duration.ofMinutes(10), true, """
+                NodeAttestor "tpm" {
+                    plugin_data {
+                        ek_trust = "enrolled"
+                        quote_pcrs = [0, 7]
+                        pcr_policies = { "golden" = { "23" = ["%s"] } }
+                        evict_on_drift = true
                     }
-                    DataStore "sql" {
-                        plugin_data {
-                            database_type = "sqlite3"
-                            connection_string = "%s"
-                        }
-                    }
-                    KeyManager "disk" { plugin_data { keys_path = "%s" } }
                 }
-                """.formatted(serverDir.resolve("private/api.sock"), serverDir.resolve("data"), ZERO,
-                serverDir.resolve("data/datastore.sqlite3"), serverDir.resolve("data/keys")));
-        return BourneServer.start(RuntimeTestSupport.serverSettings(file, 0), Clock.systemUTC());
+                """.formatted(ZERO), 0), Clock.systemUTC());
     }
 
     private AgentRuntime startAgent() throws Exception {
-        Path bundle = RuntimeTestSupport.bootstrapBundle(server, dir.resolve("bootstrap.pem"));
-        Path conf = dir.resolve("agent.conf");
-        Files.writeString(conf, """
-                agent {
-                    data_dir = "%s"
-                    trust_domain = "example.org"
-                    server_address = "127.0.0.1"
-                    server_port = %d
-                    socket_path = "%s"
-                    trust_bundle_path = "%s"
-                }
-                plugins {
-                    NodeAttestor "tpm" {
-                        plugin_data {
-                            tpm_device = "tcp://127.0.0.1:%d"
-                            seal_pcrs = [16]
-                            event_log_path = "%s"
-                        }
+        AgentSettings settings = RuntimeTestSupport.agentSettings(server, server.agentApiPort().orElseThrow(), dir,
+                dir.resolve("agent-data"), """
+                NodeAttestor "tpm" {
+                    plugin_data {
+                        tpm_device = "tcp://127.0.0.1:%d"
+                        seal_pcrs = [16]
+                        event_log_path = "%s"
                     }
-                    KeyManager "disk" { plugin_data {} }
-                    WorkloadAttestor "unix" { plugin_data {} }
                 }
-                """.formatted(dir.resolve("agent-data"), server.agentApiPort().orElseThrow(), dir.resolve("api.sock"),
-                bundle, swtpm.dataPort(), dir.resolve("no-event-log")));
-        return AgentRuntime.start(AgentSettings.load(conf).orElseThrow(), Optional.empty(), agentClock,
+                KeyManager "disk" { plugin_data {} }
+                WorkloadAttestor "unix" { plugin_data {} }
+                """.formatted(swtpm.dataPort(), dir.resolve("no-event-log")));
+        return AgentRuntime.start(settings, Optional.empty(), agentClock,
                 new SecureRandom(), SYNC);
     }
 
@@ -187,20 +151,11 @@ class TpmAttestationEndToEndTest {
     }
 
     private static void await(String what, Callable<Boolean> condition) throws Exception {
-        Instant deadline = Instant.now().plus(WAIT);
-        while (!condition.call()) {
-            assertTrue(Instant.now().isBefore(deadline), "timed out waiting for " + what);
-            Thread.sleep(50);
-        }
+        RuntimeTestSupport.await(what, WAIT, condition);
     }
 
-    /** Moves the agent's clock past its SVID's renewal time while it holds that SVID. */
     private void pastRenewal() {
-        AgentRuntime runtime = agent;
-        AgentSvid current = runtime.agentSvid().orElseThrow();
-        agentClock.shiftWhile(Duration.between(Instant.now(), current.renewAt()).plusSeconds(1),
-                () -> runtime.agentSvid().map(s -> s.leaf().getSerialNumber()
-                        .equals(current.leaf().getSerialNumber())).orElse(false));
+        agentClock.pastRenewalOf(agent);
     }
 
     private long counter(String name, String... labels) {

@@ -42,7 +42,6 @@ import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -120,44 +119,18 @@ class TpmEndToEndTest {
         swtpm = tpm;
         resetPcrs();
         stderr = RuntimeTestSupport.StderrTee.start();
-        Path file = serverDir.resolve("server.conf");
-        Files.writeString(file, """
-                server {
-                    bind_address = "127.0.0.1"
-                    bind_port = "8081"
-                    socket_path = "%s"
-                    trust_domain = "example.org"
-                    data_dir = "%s"
-                    agent_ttl = "%ds"
-                    audit_log_enabled = true
-                }
-                plugins {
-                    NodeAttestor "tpm" {
-                        plugin_data {
-                            ek_trust = "enrolled"
-                            quote_pcrs = [0, 7]
-                            pcr_policies = {
-                                "lab" = { "%d" = ["%s"] }
-                            }
-                            evict_on_drift = true
+        server = BourneServer.start(RuntimeTestSupport.serverSettings(serverDir, AGENT_TTL, true, """
+                NodeAttestor "tpm" {
+                    plugin_data {
+                        ek_trust = "enrolled"
+                        quote_pcrs = [0, 7]
+                        pcr_policies = {
+                            "lab" = { "%d" = ["%s"] }
                         }
-                    }
-                    DataStore "sql" {
-                        plugin_data {
-                            database_type = "sqlite3"
-                            connection_string = "%s"
-                        }
-                    }
-                    KeyManager "disk" {
-                        plugin_data {
-                            keys_path = "%s"
-                        }
+                        evict_on_drift = true
                     }
                 }
-                """.formatted(serverDir.resolve("private/api.sock"), serverDir.resolve("data"), AGENT_TTL.toSeconds(),
-                POLICY_PCR, ZERO, serverDir.resolve("data/datastore.sqlite3"), serverDir.resolve("data/keys")));
-        server = BourneServer.start(RuntimeTestSupport.serverSettings(file, 0), Clock.systemUTC(), new SecureRandom(),
-                AdminServices::create);
+                """.formatted(POLICY_PCR, ZERO), 0), Clock.systemUTC(), new SecureRandom(), AdminServices::create);
         port = server.agentApiPort().orElseThrow();
 
         // The security team enrols the TPM from its EK certificate (what `bourne-agent tpm ek` prints).
@@ -238,31 +211,17 @@ class TpmEndToEndTest {
     }
 
     private AgentSettings agentSettings() throws Exception {
-        Path bundle = RuntimeTestSupport.bootstrapBundle(server, dir.resolve("bootstrap.pem"));
-        Path conf = dir.resolve("agent.conf");
-        Files.writeString(conf, """
-                agent {
-                    data_dir = "%s"
-                    trust_domain = "example.org"
-                    server_address = "127.0.0.1"
-                    server_port = %d
-                    socket_path = "%s"
-                    trust_bundle_path = "%s"
-                }
-                plugins {
-                    NodeAttestor "tpm" {
-                        plugin_data {
-                            tpm_device = "%s"
-                            seal_pcrs = [%d]
-                            event_log_path = "%s"
-                        }
+        return RuntimeTestSupport.agentSettings(server, port, dir, dir.resolve("data"), """
+                NodeAttestor "tpm" {
+                    plugin_data {
+                        tpm_device = "%s"
+                        seal_pcrs = [%d]
+                        event_log_path = "%s"
                     }
-                    KeyManager "disk" { plugin_data {} }
-                    WorkloadAttestor "unix" { plugin_data {} }
                 }
-                """.formatted(dir.resolve("data"), port, dir.resolve("api.sock"), bundle, device(), SEAL_PCR,
-                dir.resolve("no-event-log")));
-        return AgentSettings.load(conf).orElseThrow();
+                KeyManager "disk" { plugin_data {} }
+                WorkloadAttestor "unix" { plugin_data {} }
+                """.formatted(device(), SEAL_PCR, dir.resolve("no-event-log")));
     }
 
     private AgentRuntime startAgent(Clock clock) throws Exception {
@@ -287,11 +246,7 @@ class TpmEndToEndTest {
     }
 
     private static void await(String what, Callable<Boolean> condition) throws Exception {
-        Instant deadline = Instant.now().plus(WAIT);
-        while (!condition.call()) {
-            assertTrue(Instant.now().isBefore(deadline), "timed out waiting for " + what);
-            Thread.sleep(50);
-        }
+        RuntimeTestSupport.await(what, WAIT, condition);
     }
 
     private void awaitWorkloadIdentity() throws Exception {
@@ -302,13 +257,8 @@ class TpmEndToEndTest {
         }
     }
 
-    /** Moves the agent's clock just past its SVID's renewal time, for as long as it holds that SVID. */
     private void pastRenewal(ShiftedClock clock) {
-        AgentRuntime runtime = agent;
-        AgentSvid current = runtime.agentSvid().orElseThrow();
-        clock.shiftWhile(Duration.between(Instant.now(), current.renewAt()).plusSeconds(1),
-                () -> runtime.agentSvid().map(s -> s.leaf().getSerialNumber()
-                        .equals(current.leaf().getSerialNumber())).orElse(false));
+        clock.pastRenewalOf(agent);
     }
 
     private static long counter(String name, String... labels) {
