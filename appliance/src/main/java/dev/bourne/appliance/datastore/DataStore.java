@@ -182,6 +182,16 @@ public interface DataStore extends AutoCloseable {
     /** Deletes the binding of this EK hash and returns it as it was; empty when there was none. */
     Optional<TpmAkBinding> deleteTpmAkBinding(String ekHash) throws DataStoreException;
 
+    // OpenStack instance identity documents
+
+    /**
+     * Records the single-use ID {@code jti} of a document from {@code issuer}, valid until {@code expiresAt}, and says
+     * whether this was its first use: true once, false for every later call with the same issuer and jti (a replay),
+     * whichever server of those sharing the database makes it. Records are kept 15 minutes past their expiry (longer than any
+     * clock skew an attestor tolerates), then deleted along the way.
+     */
+    boolean consumeIidJti(String issuer, String jti, Instant expiresAt) throws DataStoreException;
+
     // Change log
 
     /** Up to {@code limit} events with an ID greater than {@code afterId}, in ID order. */

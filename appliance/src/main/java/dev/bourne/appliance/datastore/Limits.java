@@ -42,6 +42,9 @@ public final class Limits {
     /** A TPM name: a 2-byte hash algorithm then its digest (SHA-1 to SHA-512): 22 to 66 bytes. */
     public static final int MIN_AK_NAME_BYTES = 22;
     public static final int MAX_AK_NAME_BYTES = 66;
+    /** Longest IID issuer and jti stored: the bounds {@code IidClaims} enforces on the claims. */
+    public static final int MAX_IID_ISSUER_LENGTH = 256;
+    public static final int MAX_IID_JTI_LENGTH = 128;
 
     public static final String REQUIRED = "is required";
     public static final String ENTRY_ID_INVALID = "must be 1 to " + MAX_ENTRY_ID_LENGTH
@@ -87,6 +90,10 @@ public final class Limits {
     public static final String EK_CERTIFICATE_PEM_INVALID = "must be one PEM CERTIFICATE block of at most "
             + MAX_EK_CERTIFICATE_PEM_LENGTH + " characters";
     public static final String AK_PUBLIC_INVALID = "must be 1 to " + MAX_AK_PUBLIC_BYTES + " bytes";
+    public static final String IID_ISSUER_INVALID = "must be 1 to " + MAX_IID_ISSUER_LENGTH
+            + " characters without control characters";
+    public static final String IID_JTI_INVALID = "must be 1 to " + MAX_IID_JTI_LENGTH
+            + " characters without control characters";
     public static final String AK_NAME_INVALID = "must be a TPM name of " + MIN_AK_NAME_BYTES + " to "
             + MAX_AK_NAME_BYTES + " bytes";
 

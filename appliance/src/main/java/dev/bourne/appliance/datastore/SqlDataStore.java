@@ -86,6 +86,9 @@ public final class SqlDataStore implements DataStore {
     private final Dialect dialect;
     private final HikariDataSource readPool;
     private final HikariDataSource writePool;
+    /** How long a used jti is kept past its document's exp: longer than the largest clock skew an attestor allows. */
+    static final Duration IID_JTI_RETENTION = Duration.ofMinutes(15);
+
     private final Clock clock;
     private final SecureRandom random;
     private final String description;
@@ -1466,6 +1469,30 @@ public final class SqlDataStore implements DataStore {
             throw new DataStoreFailureException(
                     DataStoreErrors.quoted(DataStoreErrors.TPM_AK_BINDING_CORRUPT, ekHash), e);
         }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // OpenStack IID single-use IDs
+
+    @Override
+    public boolean consumeIidJti(String issuer, String jti, Instant expiresAt) throws DataStoreException {
+        Validator.iidJti(issuer, jti, expiresAt);
+        return write("consume IID jti", c -> {
+            long at = now();
+            // Records go once their document is past its exp by more than any configurable clock skew: such a
+            // document is refused by its exp claim before it reaches the ledger.
+            Sql.update(c, "DELETE FROM iid_jtis WHERE expires_at < ?", at - IID_JTI_RETENTION.toSeconds());
+            // One insert that does nothing on a conflict: of two servers racing with the same jti, exactly one
+            // inserts (the primary key decides), so exactly one attestation succeeds.
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO iid_jtis (issuer, jti, expires_at, used_at)"
+                    + " VALUES (?, ?, ?, ?) ON CONFLICT (issuer, jti) DO NOTHING")) {
+                s.setString(1, issuer);
+                s.setString(2, jti);
+                s.setLong(3, Math.max(expiresAt.getEpochSecond(), at));
+                s.setLong(4, at);
+                return s.executeUpdate() == 1;
+            }
+        });
     }
 
     // ---------------------------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -240,6 +241,26 @@ final class Validator {
         }
         if (akName == null || akName.length < Limits.MIN_AK_NAME_BYTES || akName.length > Limits.MAX_AK_NAME_BYTES) {
             throw new InvalidArgumentException("ak_name", Limits.AK_NAME_INVALID);
+        }
+    }
+
+    static void iidJti(String issuer, String jti, Instant expiresAt) throws InvalidArgumentException {
+        noControls("issuer", issuer, Limits.MAX_IID_ISSUER_LENGTH, Limits.IID_ISSUER_INVALID);
+        noControls("jti", jti, Limits.MAX_IID_JTI_LENGTH, Limits.IID_JTI_INVALID);
+        if (expiresAt == null) {
+            throw new InvalidArgumentException("expires_at", "is required");
+        }
+    }
+
+    private static void noControls(String field, String value, int maxLength, String problem)
+            throws InvalidArgumentException {
+        if (value == null || value.isEmpty() || value.length() > maxLength) {
+            throw new InvalidArgumentException(field, problem);
+        }
+        for (int i = 0; i < value.length(); i++) {
+            if (Character.isISOControl(value.charAt(i))) {
+                throw new InvalidArgumentException(field, problem);
+            }
         }
     }
 

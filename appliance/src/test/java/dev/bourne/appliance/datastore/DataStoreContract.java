@@ -1063,6 +1063,63 @@ abstract class DataStoreContract {
     }
 
     // ------------------------------------------------------------------------------------------------------------
+    // OpenStack IID single-use IDs
+
+    @Test
+    void consumeIidJti_firstUseOnly_perIssuer_andAcrossStores() throws Exception {
+        Instant exp = clock.instant().plus(Duration.ofMinutes(5));
+        assertTrue(store.consumeIidJti("https://iid.example.org", "jti-1", exp));
+        assertFalse(store.consumeIidJti("https://iid.example.org", "jti-1", exp));
+        assertFalse(store.consumeIidJti("https://iid.example.org", "jti-1", exp.plusSeconds(600)));
+        // The same jti from another issuer is another document.
+        assertTrue(store.consumeIidJti("https://other.example.org", "jti-1", exp));
+        // A second server on the same database (a restarted one reads the same rows) sees the use too.
+        try (DataStore second = openSecondStore(clock)) {
+            assertFalse(second.consumeIidJti("https://iid.example.org", "jti-1", exp));
+            assertTrue(second.consumeIidJti("https://iid.example.org", "jti-2", exp));
+        }
+        assertFalse(store.consumeIidJti("https://iid.example.org", "jti-2", exp));
+    }
+
+    @Test
+    void consumeIidJti_keptPastExpiryForLongerThanAnySkew_thenPruned() throws Exception {
+        Instant exp = clock.instant().plus(Duration.ofMinutes(5));
+        assertTrue(store.consumeIidJti("iss", "kept", exp));
+        clock.set(exp.plus(Duration.ofMinutes(10)));
+        assertTrue(store.consumeIidJti("iss", "trigger-1", clock.instant().plusSeconds(60)));
+        assertFalse(store.consumeIidJti("iss", "kept", exp), "still inside the retention");
+        clock.set(exp.plus(SqlDataStore.IID_JTI_RETENTION).plusSeconds(1));
+        assertTrue(store.consumeIidJti("iss", "trigger-2", clock.instant().plusSeconds(60)));
+        assertEquals(0, rows("iid_jtis WHERE jti = 'kept'"));
+    }
+
+    @Test
+    void consumeIidJti_racingServers_exactlyOneWins() throws Exception {
+        Instant exp = clock.instant().plus(Duration.ofMinutes(5));
+        try (DataStore second = openSecondStore(clock)) {
+            List<DataStore> stores = List.of(store, second);
+            List<Callable<Boolean>> calls = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                DataStore target = stores.get(i % 2);
+                calls.add(() -> target.consumeIidJti("iss", "raced", exp));
+            }
+            List<Boolean> results = runTogether(calls);
+            assertEquals(1, results.stream().filter(b -> b).count(), results.toString());
+        }
+    }
+
+    @Test
+    void consumeIidJti_malformed_isRefused() {
+        Instant exp = clock.instant();
+        assertInvalid("issuer", Limits.IID_ISSUER_INVALID, () -> store.consumeIidJti("", "j", exp));
+        assertInvalid("issuer", Limits.IID_ISSUER_INVALID, () -> store.consumeIidJti("i".repeat(257), "j", exp));
+        assertInvalid("jti", Limits.IID_JTI_INVALID, () -> store.consumeIidJti("iss", "", exp));
+        assertInvalid("jti", Limits.IID_JTI_INVALID, () -> store.consumeIidJti("iss", "j".repeat(129), exp));
+        assertInvalid("jti", Limits.IID_JTI_INVALID, () -> store.consumeIidJti("iss", "a\nb", exp));
+        assertInvalid("expires_at", "is required", () -> store.consumeIidJti("iss", "j", null));
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
     // TPM attestation key bindings
 
     @Test

@@ -27,7 +27,7 @@ abstract class MigrationContract {
             "entry_federates_with", "attested_nodes", "node_selectors", "join_tokens", "federated_bundles",
             "ca_journals", "change_events", "tpm_enrollments", "tpm_ak_bindings");
     /** The schema version this build migrates to. */
-    static final String LATEST = "2";
+    static final String LATEST = "3";
 
     final Clock clock = Clock.systemUTC();
     final SecureRandom random = new SecureRandom();
