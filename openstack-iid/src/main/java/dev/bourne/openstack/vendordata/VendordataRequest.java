@@ -87,6 +87,10 @@ public record VendordataRequest(String projectId, String instanceId, String imag
         } catch (CharacterCodingException e) {
             throw new VendordataRequestException(NOT_UTF8);
         }
+        if (!text.stripLeading().startsWith("{")) {
+            // The JSON parser reads a top-level array as an empty object; only an object is Nova's body.
+            throw new VendordataRequestException(NOT_AN_OBJECT);
+        }
         Map<String, Object> json;
         try {
             json = JSONObjectUtils.parse(text, MAX_BODY_BYTES);

@@ -61,6 +61,11 @@ public final class VendordataServer implements AutoCloseable {
     public static final int WORKERS = 16;
     public static final int QUEUE = 256;
     public static final int BACKLOG = 128;
+    /**
+     * An oversized body up to this size is read and dropped after it is refused, so that a client that sends its
+     * whole body before reading gets the 413; beyond it the connection is closed on the client.
+     */
+    public static final long MAX_DISCARD_BYTES = 1024 * 1024;
 
     public static final String UNAUTHENTICATED = "authentication required";
     public static final String UNSUPPORTED_MEDIA_TYPE = "Content-Type must be application/json";
@@ -220,15 +225,20 @@ public final class VendordataServer implements AutoCloseable {
                 return;
             }
             if (declared > VendordataRequest.MAX_BODY_BYTES) {
+                // Refused before a byte of the body is read. A body not much larger is read and dropped so that the
+                // client, still sending it, gets the 413 rather than a reset connection; a huge one is not.
+                if (declared <= MAX_DISCARD_BYTES) {
+                    discard(exchange.getRequestBody(), declared);
+                }
                 error(exchange, 413, VendordataRequest.TOO_LARGE);
                 return;
             }
         }
         byte[] body;
-        try (InputStream in = exchange.getRequestBody()) {
-            body = in.readNBytes(VendordataRequest.MAX_BODY_BYTES + 1);
-        }
+        InputStream in = exchange.getRequestBody();
+        body = in.readNBytes(VendordataRequest.MAX_BODY_BYTES + 1);
         if (body.length > VendordataRequest.MAX_BODY_BYTES) {
+            discard(in, MAX_DISCARD_BYTES);
             error(exchange, 413, VendordataRequest.TOO_LARGE);
             return;
         }
@@ -255,6 +265,16 @@ public final class VendordataServer implements AutoCloseable {
         audit.accept(auditLine(signed, verdict.caller().orElseThrow()));
         exchange.getResponseHeaders().set("Cache-Control", "no-store");
         json(exchange, 200, Map.of(OpenStackIid.DATA_MEMBER, signed.jws()));
+    }
+
+    /** Reads and drops at most {@code limit} bytes: never kept, only so that the client can read our answer. */
+    private static void discard(InputStream in, long limit) throws IOException {
+        byte[] buffer = new byte[8192];
+        long left = limit;
+        int read;
+        while (left > 0 && (read = in.read(buffer, 0, (int) Math.min(buffer.length, left))) >= 0) {
+            left -= read;
+        }
     }
 
     /** The audit line for one issued document: identifiers only, never the JWS. */

@@ -29,8 +29,8 @@ import javax.net.ssl.TrustManagerFactory;
  *
  * <p>Client certificates are requested ("want"), not demanded at the handshake: the JWK set and the health
  * endpoints stay reachable without one (verifiers fetch the keys), while {@link CallerAuthenticator} refuses a
- * signing request whose connection presented none. A certificate that is presented but does not chain to the
- * configured CAs fails the handshake itself.
+ * signing request whose connection has no verified client certificate. A certificate that does not chain to the
+ * configured CAs is never verified (JSSE drops it when client authentication is only wanted), so it counts as none.
  */
 public final class VendordataTls {
     /** TLS versions offered, newest first. */
