@@ -174,6 +174,10 @@ final class SigningKeyJournal {
         } catch (CharacterCodingException e) {
             throw new IllegalArgumentException("not UTF-8");
         }
+        if (!text.stripLeading().startsWith("{")) {
+            // The JSON parser reads a top-level array as an empty object.
+            throw new IllegalArgumentException("not a JSON object");
+        }
         Map<String, Object> root;
         try {
             root = JSONObjectUtils.parse(text, MAX_BYTES);
@@ -207,9 +211,11 @@ final class SigningKeyJournal {
     }
 
     private static SigningKeyState.Standby retired(Map<String, Object> standby) {
+        String kid = string(standby, "kid", "standby.kid");
+        Instant since = instant(standby, "since", "standby.since");
+        Instant until = instant(standby, "until", "standby.until");
         try {
-            return SigningKeyState.Standby.retired(string(standby, "kid", "standby.kid"),
-                    instant(standby, "since", "standby.since"), instant(standby, "until", "standby.until"));
+            return SigningKeyState.Standby.retired(kid, since, until);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("standby: " + e.getMessage());
         }
