@@ -4,6 +4,8 @@ import com.nimbusds.jose.util.JSONObjectUtils;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -13,9 +15,11 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
 
 /**
  * The plumbing the fakes share: a JDK {@link HttpServer} on 127.0.0.1 with a free port and a small thread pool (so a
@@ -27,17 +31,34 @@ final class FakeHttp implements AutoCloseable {
 
     private final HttpServer server;
     private final ExecutorService executor;
+    private final boolean https;
 
-    private FakeHttp(HttpServer server, ExecutorService executor) {
+    private FakeHttp(HttpServer server, ExecutorService executor, boolean https) {
         this.server = server;
         this.executor = executor;
+        this.https = https;
     }
 
     /** Listens on 127.0.0.1 with a port the kernel picks and serves every path with {@code handler}. */
     static FakeHttp start(String name, HttpHandler handler) {
+        return start(name, handler, Optional.empty());
+    }
+
+    /**
+     * As {@link #start(String, HttpHandler)}, over HTTPS with {@code tls} when present (its certificate must name
+     * {@code localhost}, the host of {@link #uri()} then).
+     */
+    static FakeHttp start(String name, HttpHandler handler, Optional<SSLContext> tls) {
         HttpServer server;
         try {
-            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+            InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+            if (tls.isPresent()) {
+                HttpsServer httpsServer = HttpsServer.create(address, 64);
+                httpsServer.setHttpsConfigurator(new HttpsConfigurator(tls.get()));
+                server = httpsServer;
+            } else {
+                server = HttpServer.create(address, 64);
+            }
         } catch (IOException e) {
             throw new IllegalStateException("cannot listen on 127.0.0.1 for the " + name, e);
         }
@@ -50,12 +71,12 @@ final class FakeHttp implements AutoCloseable {
         server.setExecutor(executor);
         server.createContext("/", handler);
         server.start();
-        return new FakeHttp(server, executor);
+        return new FakeHttp(server, executor, tls.isPresent());
     }
 
-    /** {@code http://127.0.0.1:<port>}. */
+    /** {@code http://127.0.0.1:<port>}, or {@code https://localhost:<port>}. */
     URI uri() {
-        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+        return URI.create((https ? "https://localhost:" : "http://127.0.0.1:") + server.getAddress().getPort());
     }
 
     int port() {

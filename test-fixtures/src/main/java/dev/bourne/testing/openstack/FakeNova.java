@@ -29,6 +29,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
 
 /**
  * A fake of Keystone v3 and Nova's compute API in one HTTP server, for the server's optional Nova check: exactly the
@@ -59,7 +60,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Failure modes: {@link #failAuthWith}, {@link #failServersWith}, {@link #delay}, {@link #rawTokenBody},
  * {@link #rawServerBody}, {@link #down()}; counters: {@link #authCount()}, {@link #serverCallCount()}.
  *
- * <p>Listens on 127.0.0.1 with a free port over plain HTTP; {@link #close()} stops it. Thread-safe.
+ * <p>Listens on 127.0.0.1 with a free port, over plain HTTP or ({@link #startHttps}) HTTPS; {@link #close()} stops it.
+ * Thread-safe.
  */
 public final class FakeNova implements AutoCloseable {
 
@@ -100,6 +102,7 @@ public final class FakeNova implements AutoCloseable {
     private final Map<String, Server> servers = new ConcurrentHashMap<>();
     private final Map<String, IssuedToken> tokens = new ConcurrentHashMap<>();
     private final List<String> serverPaths = new CopyOnWriteArrayList<>();
+    private final List<String> issuedTokens = new CopyOnWriteArrayList<>();
     private final AtomicInteger authCount = new AtomicInteger();
     private final AtomicInteger serverCallCount = new AtomicInteger();
     private volatile Duration tokenLifetime = DEFAULT_TOKEN_LIFETIME;
@@ -109,22 +112,30 @@ public final class FakeNova implements AutoCloseable {
     private volatile String rawTokenBody;
     private volatile String rawServerBody;
 
-    private FakeNova(Clock clock) {
+    private FakeNova(Clock clock, Optional<SSLContext> tls) {
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.http = FakeHttp.start("fake-nova", this::handle);
+        this.http = FakeHttp.start("fake-nova", this::handle, tls);
     }
 
     /** Keystone and Nova on the system clock. */
     public static FakeNova start() {
-        return new FakeNova(Clock.systemUTC());
+        return new FakeNova(Clock.systemUTC(), Optional.empty());
     }
 
     /** Keystone and Nova stamping and expiring tokens by {@code clock}. */
     public static FakeNova start(Clock clock) {
-        return new FakeNova(clock);
+        return new FakeNova(clock, Optional.empty());
     }
 
-    /** {@code http://127.0.0.1:<port>}. */
+    /**
+     * Keystone and Nova over HTTPS with {@code tls} (its key and a certificate naming {@code localhost}), at
+     * {@code https://localhost:<port>}.
+     */
+    public static FakeNova startHttps(Clock clock, SSLContext tls) {
+        return new FakeNova(clock, Optional.of(tls));
+    }
+
+    /** {@code http://127.0.0.1:<port>}, or {@code https://localhost:<port>} when started with TLS. */
     public URI uri() {
         return http.uri();
     }
@@ -234,6 +245,11 @@ public final class FakeNova implements AutoCloseable {
         return serverCallCount.get();
     }
 
+    /** Every token issued so far, for tests asserting that no token appears in an error message or a log. */
+    public List<String> issuedTokens() {
+        return List.copyOf(issuedTokens);
+    }
+
     /** The paths of the server requests received, in order: which compute endpoint a client used. */
     public List<String> serverRequestPaths() {
         return List.copyOf(serverPaths);
@@ -318,6 +334,7 @@ public final class FakeNova implements AutoCloseable {
         Instant expires = issued.plus(tokenLifetime);
         String token = newToken();
         tokens.put(token, new IssuedToken(expires, scoped.get()));
+        issuedTokens.add(token);
         exchange.getResponseHeaders().set("X-Subject-Token", token);
         String raw = rawTokenBody;
         if (raw != null) {
