@@ -74,7 +74,9 @@ import org.slf4j.LoggerFactory;
  * are skipped. Two usable keys with one {@code kid} make the set an error.
  *
  * <p>Thread-safe: lookups read one immutable snapshot through a volatile field; reads of the source happen under a
- * lock, so concurrent attestations that need new keys cause one read and all see its result.
+ * lock, so concurrent attestations that need new keys cause one read and all see its result. A lookup whose kid is
+ * cached never waits for a periodic refresh another thread is doing: it uses the cached keys. Reads happen on the
+ * attestation thread that needs them, bounded by {@link #FETCH_TIMEOUT}.
  */
 public final class JwksSource {
 
@@ -117,8 +119,8 @@ public final class JwksSource {
     private volatile Snapshot snapshot;
     /** When a read was last tried, successful or not; guarded by {@link #lock}. */
     private Instant lastAttempt;
-    /** Why the last read failed, for {@link KeysUnavailableException}; guarded by {@link #lock}. */
-    private String lastFailure = "not read yet";
+    /** Why the last read failed, for {@link KeysUnavailableException}. */
+    private volatile String lastFailure = "not read yet";
 
     private JwksSource(Reader reader, Set<IidSignatureAlgorithm> algorithms, Duration refresh, Duration minRefresh,
             Clock clock) {
@@ -234,15 +236,18 @@ public final class JwksSource {
         Objects.requireNonNull(kid, "kid");
         Instant now = clock.instant();
         Snapshot seen = snapshot;
-        if (seen == null || !now.isBefore(seen.loadedAt.plus(refresh))) {
-            seen = refresh(now, seen);
+        if (seen == null) {
+            seen = refresh(now, null, true);
+        } else if (!now.isBefore(seen.loadedAt.plus(refresh))) {
+            // Stale keys are still good keys: while another thread refreshes them, use them rather than wait.
+            seen = refresh(now, seen, false);
         }
         if (seen == null) {
-            throw new KeysUnavailableException(failure());
+            throw new KeysUnavailableException(lastFailure);
         }
         TrustedKey key = seen.keys.get(kid);
         if (key == null) {
-            Snapshot after = refresh(now, seen);
+            Snapshot after = refresh(now, seen, true);
             key = after.keys.get(kid);
         }
         return Optional.ofNullable(key);
@@ -274,9 +279,17 @@ public final class JwksSource {
         return snapshot != null;
     }
 
-    /** Tries a read unless another thread replaced {@code seen} already or the last try was too recent. */
-    private Snapshot refresh(Instant now, Snapshot seen) {
-        lock.lock();
+    /**
+     * Tries a read unless another thread replaced {@code seen} already or the last try was too recent.
+     *
+     * @param wait whether to wait for a read under way in another thread (else {@code seen} is returned at once)
+     */
+    private Snapshot refresh(Instant now, Snapshot seen, boolean wait) {
+        if (wait) {
+            lock.lock();
+        } else if (!lock.tryLock()) {
+            return seen;
+        }
         try {
             Snapshot current = snapshot;
             if (current != seen) {
@@ -319,15 +332,6 @@ public final class JwksSource {
             LOG.info("openstack_iid: JWK set from {} has {} usable keys: {}", reader, keys.size(), keys.keySet());
         }
         return next;
-    }
-
-    private String failure() {
-        lock.lock();
-        try {
-            return lastFailure;
-        } finally {
-            lock.unlock();
-        }
     }
 
     /**

@@ -18,6 +18,7 @@ import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.Base64;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.KeyManagerFactory;
@@ -44,6 +45,8 @@ final class JwksHttpsServer implements AutoCloseable {
     private final HttpsServer server;
     private final AtomicReference<Answer> answer;
     private final AtomicInteger requests = new AtomicInteger();
+    /** When set, each request is counted, then waits for this latch before answering. */
+    private final AtomicReference<CountDownLatch> gate = new AtomicReference<>();
 
     JwksHttpsServer(String json) throws IOException, GeneralSecurityException {
         this(TestCa.root("jwks.test"), json);
@@ -69,6 +72,14 @@ final class JwksHttpsServer implements AutoCloseable {
         server.setHttpsConfigurator(new HttpsConfigurator(tls));
         server.createContext("/jwks.json", exchange -> {
             requests.incrementAndGet();
+            CountDownLatch wait = gate.get();
+            if (wait != null) {
+                try {
+                    wait.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             Answer current = answer.get();
             try (exchange) {
                 exchange.getRequestBody().readAllBytes();
@@ -97,6 +108,11 @@ final class JwksHttpsServer implements AutoCloseable {
                         .encodeToString(ca.rootCertificate().getEncoded())
                 + "\n-----END CERTIFICATE-----\n");
         return file;
+    }
+
+    /** Holds every later request until {@code latch} is counted down. */
+    void holdRequestsUntil(CountDownLatch latch) {
+        gate.set(latch);
     }
 
     void answer(Answer next) {

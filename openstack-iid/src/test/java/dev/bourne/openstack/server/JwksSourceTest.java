@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.nimbusds.jose.JWSAlgorithm;
@@ -314,6 +315,20 @@ class JwksSourceTest {
     }
 
     @Test
+    void https_refusedAlgorithmWithUnknownKid_noKeyLookup() throws Exception {
+        try (JwksHttpsServer server = new JwksHttpsServer(standardJwks())) {
+            OpenStackServerAttestor attestor = configure(plugin(server, true));
+            clock.advance(Duration.ofMinutes(1));
+
+            String hs256 = IidTestSupport.hs256WithPublicKey(EC256, "unknown-kid", claims(clock.instant()));
+            IidAttestationException e = assertThrows(IidAttestationException.class, () -> attestor.attest(bytes(hs256)));
+
+            assertEquals(IidVerifier.ALG_NOT_ALLOWED, e.getMessage());
+            assertEquals(1, server.requests(), "the algorithm is refused before any key is looked up or fetched");
+        }
+    }
+
+    @Test
     void https_rotation_newKidFetchedOnFirstUse() throws Exception {
         try (JwksHttpsServer server = new JwksHttpsServer(jwks(publicJwk(EC256, KID_EC256)))) {
             OpenStackServerAttestor attestor = configure(plugin(server, true));
@@ -355,7 +370,8 @@ class JwksSourceTest {
             ConfigResult<OpenStackServerAttestor> result = OpenStackServerAttestor.configure(plugin,
                     IidTestSupport.TD, new MemoryJtiLedger(), s -> null, clock);
 
-            ConfigResult.Valid<OpenStackServerAttestor> valid = assertInstanceOf(ConfigResult.Valid.class, result);
+            assertInstanceOf(ConfigResult.Valid.class, result);
+            ConfigResult.Valid<OpenStackServerAttestor> valid = (ConfigResult.Valid<OpenStackServerAttestor>) result;
             assertEquals(List.of(new ConfigError("server.conf", plugin.keyPath() + ".jwks_url",
                     String.format(JwksSource.URL_UNREACHABLE_WARNING, "the JWK set URL answered HTTP 503"))),
                     valid.warnings());
@@ -426,6 +442,36 @@ class JwksSourceTest {
                 pool.shutdownNow();
             }
             assertEquals(1, server.requests(), "the first read serves every thread; unknown kids are rate-limited");
+        }
+    }
+
+    @Test
+    void https_periodicRefreshUnderWay_cachedKidsDoNotWait() throws Exception {
+        try (JwksHttpsServer server = new JwksHttpsServer(standardJwks())) {
+            JwksSource source = JwksSource.url(server.url(), Optional.of(JwksSource.trusting(server.writeCaFile(dir))),
+                    DEFAULTS, Duration.ofMinutes(10), Duration.ofSeconds(30), clock);
+            source.reload();
+            clock.advance(Duration.ofMinutes(10));
+            CountDownLatch release = new CountDownLatch(1);
+            server.holdRequestsUntil(release);
+            ExecutorService refresher = Executors.newSingleThreadExecutor();
+            try {
+                Future<Optional<JwksSource.TrustedKey>> refreshing = refresher.submit(() -> source.find(KID_EC256));
+                while (server.requests() < 2) {
+                    Thread.onSpinWait();
+                }
+
+                // A guard, not a measurement: a lookup that waited for the held refresh would return only when the
+                // fetch times out (JwksSource.FETCH_TIMEOUT, 10s); one that does not wait is a map lookup.
+                assertTimeoutPreemptively(Duration.ofSeconds(5),
+                        () -> assertTrue(source.find(KID_EC384).isPresent()));
+                release.countDown();
+                assertTrue(refreshing.get().isPresent());
+                assertEquals(2, server.requests());
+            } finally {
+                release.countDown();
+                refresher.shutdownNow();
+            }
         }
     }
 

@@ -272,7 +272,8 @@ class OpenStackServerSettingsTest {
         ConfigResult<OpenStackServerSettings> result = OpenStackServerSettings.validate(plugin(data("nova",
                 passwordNova())), IidTestSupport.TD);
 
-        ConfigResult.Valid<OpenStackServerSettings> valid = assertInstanceOf(ConfigResult.Valid.class, result);
+        assertInstanceOf(ConfigResult.Valid.class, result);
+        ConfigResult.Valid<OpenStackServerSettings> valid = (ConfigResult.Valid<OpenStackServerSettings>) result;
         assertEquals(List.of(error("nova", OpenStackServerSettings.NOVA_UNUSED)), valid.warnings());
         assertFalse(valid.settings().novaCheck());
     }
