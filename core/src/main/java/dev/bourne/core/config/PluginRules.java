@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -12,18 +13,26 @@ import java.util.stream.Collectors;
 /**
  * Reads the {@code plugins} block against the plugin types a process has, the built-in names of each and how many
  * of each it needs. Bourne's plugins are compiled in, so any name outside the list is an error, not a lookup.
+ *
+ * <p>Public so that other processes with a {@code plugins} block (the IID signing service, with its one
+ * {@code KeyManager}) read it by the same rules and report it in the same words.
  */
-final class PluginRules {
+public final class PluginRules {
 
     /** How many enabled plugins of one type a process needs. */
-    enum Cardinality {
+    public enum Cardinality {
         EXACTLY_ONE,
         AT_LEAST_ONE,
         AT_MOST_ONE
     }
 
     /** One plugin type with its cardinality and the names of its built-ins. */
-    record Kind(String type, Cardinality cardinality, List<String> names) {
+    public record Kind(String type, Cardinality cardinality, List<String> names) {
+        public Kind {
+            Objects.requireNonNull(type, "type");
+            Objects.requireNonNull(cardinality, "cardinality");
+            names = List.copyOf(names);
+        }
     }
 
     static final List<Kind> SERVER = List.of(
@@ -43,8 +52,13 @@ final class PluginRules {
     private PluginRules() {
     }
 
-    /** The enabled plugins of {@code root}'s {@code plugins} block, recording every problem in {@code root}. */
-    static List<PluginConfig> read(ConfigReader root, List<Kind> kinds, String process) {
+    /**
+     * The enabled plugins of {@code root}'s {@code plugins} block, recording every problem in {@code root}.
+     *
+     * @param kinds the plugin types this process has; any other type is an error
+     * @param process how errors name the process ("server", "agent"), as in "unknown plugin type for the server"
+     */
+    public static List<PluginConfig> read(ConfigReader root, List<Kind> kinds, String process) {
         Map<String, List<PluginConfig>> byType = new LinkedHashMap<>();
         kinds.forEach(k -> byType.put(k.type(), new ArrayList<>()));
         Optional<ConfigReader> section = root.section("plugins");

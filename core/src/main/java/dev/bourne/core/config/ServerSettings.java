@@ -196,8 +196,8 @@ public record ServerSettings(
         return Optional.empty();
     }
 
-    /** True for an IPv4 or IPv6 literal; never resolves a name. */
-    static boolean isIpLiteral(String text) {
+    /** True for an IPv4 or IPv6 literal; never resolves a name. Public for other listeners' bind addresses. */
+    public static boolean isIpLiteral(String text) {
         if (IPV4.matcher(text).matches()) {
             return true;
         }
