@@ -8,6 +8,8 @@ import dev.bourne.core.config.ConfigReader;
 import dev.bourne.core.config.ConfigResult;
 import dev.bourne.core.config.ConfigSecret;
 import dev.bourne.core.config.PluginConfig;
+import dev.bourne.openstack.agent.OpenStackAgentSettings;
+import dev.bourne.openstack.common.OpenStackIid;
 import dev.bourne.tpm.agent.TpmAgentAttestor;
 import dev.bourne.tpm.agent.TpmAgentSettings;
 import java.util.ArrayList;
@@ -23,10 +25,12 @@ public final class AgentPlugins {
     public static final String NODE_ATTESTOR = "NodeAttestor";
     public static final String KEY_MANAGER_NOT_SUPPORTED = "the agent keeps its own key with KeyManager \"memory\" "
             + "or \"disk\"";
-    public static final String NODE_ATTESTOR_NOT_AVAILABLE = "is not available in this agent yet; use join_token or "
-            + "tpm";
+    public static final String NODE_ATTESTOR_NOT_AVAILABLE = "is not a node attestor of this agent; use join_token, "
+            + "openstack_iid or tpm";
     public static final String JOIN_TOKEN_WITH_TPM = "is only used with NodeAttestor \"join_token\"; this agent "
             + "attests with its TPM (NodeAttestor \"tpm\"): remove it";
+    public static final String JOIN_TOKEN_WITH_OPENSTACK = "is only used with NodeAttestor \"join_token\"; this agent "
+            + "attests with its instance identity document (NodeAttestor \"openstack_iid\"): remove it";
     public static final String TRUST_BUNDLE_URL_NOT_SUPPORTED = "is not supported yet; use trust_bundle_path";
     public static final String TOKEN_TOO_LONG = JoinTokenAttestor.MAX_TOKEN_CHARS_TEXT;
 
@@ -62,6 +66,11 @@ public final class AgentPlugins {
                     if (settings.joinToken().isPresent()) {
                         errors.add(new ConfigError(plugin.file(), "agent.join_token", JOIN_TOKEN_WITH_TPM));
                     }
+                } else if (plugin.name().equals(OpenStackIid.PLUGIN_NAME)) {
+                    errors.addAll(OpenStackAgentSettings.validate(plugin).errors());
+                    if (settings.joinToken().isPresent()) {
+                        errors.add(new ConfigError(plugin.file(), "agent.join_token", JOIN_TOKEN_WITH_OPENSTACK));
+                    }
                 } else {
                     errors.add(new ConfigError(plugin.file(), plugin.keyPath(), NODE_ATTESTOR_NOT_AVAILABLE));
                 }
@@ -87,6 +96,23 @@ public final class AgentPlugins {
                     return Optional.of(valid.settings());
                 }
                 throw new IllegalArgumentException("NodeAttestor \"tpm\": " + result.errors());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The validated settings of {@code NodeAttestor "openstack_iid"}, when that is the agent's node attestor. Call after
+     * {@link #validate} found no error.
+     */
+    public static Optional<OpenStackAgentSettings> openStack(AgentSettings settings) {
+        for (PluginConfig plugin : settings.plugins()) {
+            if (plugin.type().equals(NODE_ATTESTOR) && plugin.name().equals(OpenStackIid.PLUGIN_NAME)) {
+                ConfigResult<OpenStackAgentSettings> result = OpenStackAgentSettings.validate(plugin);
+                if (result instanceof ConfigResult.Valid<OpenStackAgentSettings> valid) {
+                    return Optional.of(valid.settings());
+                }
+                throw new IllegalArgumentException("NodeAttestor \"openstack_iid\": " + result.errors());
             }
         }
         return Optional.empty();

@@ -12,6 +12,7 @@ import dev.bourne.agent.node.JoinTokenAttestor;
 import dev.bourne.agent.node.NodeAttestationException;
 import dev.bourne.agent.node.NodeAttestor;
 import dev.bourne.agent.node.NodeTpm;
+import dev.bourne.agent.node.OpenStackNodeAttestor;
 import dev.bourne.agent.node.SealedKeyUnavailableException;
 import dev.bourne.agent.node.TpmNodeAttestor;
 import dev.bourne.agent.node.ServerCallException;
@@ -29,6 +30,8 @@ import dev.bourne.core.bundle.SpiffeBundle;
 import dev.bourne.core.config.AgentSettings;
 import dev.bourne.core.config.ConfigError;
 import dev.bourne.core.spiffeid.SpiffeId;
+import dev.bourne.openstack.agent.OpenStackAgentSettings;
+import dev.bourne.openstack.agent.VendorDataClient;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -76,6 +79,8 @@ public final class AgentRuntime implements AutoCloseable {
     public static final String INTERNAL_ERROR = "internal error (see the log)";
     public static final String JOIN_TOKEN_FLAG_WITH_TPM = "-joinToken is only used with NodeAttestor \"join_token\"; "
             + "this agent attests with its TPM (NodeAttestor \"tpm\")";
+    public static final String JOIN_TOKEN_FLAG_WITH_OPENSTACK = "-joinToken is only used with NodeAttestor "
+            + "\"join_token\"; this agent attests with its instance identity document (NodeAttestor \"openstack_iid\")";
 
     private static final Logger LOG = LoggerFactory.getLogger(AgentRuntime.class);
 
@@ -194,8 +199,14 @@ public final class AgentRuntime implements AutoCloseable {
         if (tpm.isPresent() && joinTokenFlag.filter(t -> !t.isBlank()).isPresent()) {
             throw new AgentStartException(JOIN_TOKEN_FLAG_WITH_TPM);
         }
+        Optional<OpenStackAgentSettings> openStack = AgentPlugins.openStack(settings);
+        if (openStack.isPresent() && joinTokenFlag.filter(t -> !t.isBlank()).isPresent()) {
+            throw new AgentStartException(JOIN_TOKEN_FLAG_WITH_OPENSTACK);
+        }
         Optional<NodeAttestor> attestor = tpm.isPresent() ? tpm.map(TpmNodeAttestor::new)
-                : AgentPlugins.joinToken(settings, joinTokenFlag).map(JoinTokenAttestor::new);
+                : openStack.isPresent()
+                        ? openStack.map(s -> new OpenStackNodeAttestor(new VendorDataClient(s)))
+                        : AgentPlugins.joinToken(settings, joinTokenFlag).map(JoinTokenAttestor::new);
         return launch(settings, tpm, attestor, clock, random, syncInterval);
     }
 

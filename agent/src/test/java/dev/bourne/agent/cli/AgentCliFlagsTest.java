@@ -119,7 +119,7 @@ class AgentCliFlagsTest {
                 }
                 plugins {
                     NodeAttestor "openstack_iid" {
-                        plugin_data {}
+                        plugin_data { timeout = "2h" }
                     }
                     KeyManager "memory" {
                         plugin_data { bogus = 1 }
@@ -131,8 +131,8 @@ class AgentCliFlagsTest {
                 """);
         CliRun run = CliRun.run("validate", "-config", conf.toString());
         assertEquals(AgentCli.FAILED, run.code());
-        assertTrue(run.err().contains("NodeAttestor") && run.err().contains("openstack_iid")
-                && run.err().contains(AgentPlugins.NODE_ATTESTOR_NOT_AVAILABLE), run.err());
+        assertTrue(run.err().contains("plugins.NodeAttestor.openstack_iid.plugin_data.timeout")
+                && run.err().contains(dev.bourne.openstack.agent.OpenStackAgentSettings.TIMEOUT_TOO_LONG), run.err());
         assertTrue(run.err().contains("bogus"), run.err());
         assertTrue(run.err().contains("discover_workload_path"), run.err());
         assertEquals(3, run.err().lines().filter(l -> l.startsWith("Error: ")).count(), run.err());

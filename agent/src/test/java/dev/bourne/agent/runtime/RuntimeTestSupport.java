@@ -170,6 +170,13 @@ final class RuntimeTestSupport {
             return tee;
         }
 
+        /** Everything written to {@code System.err} so far: every log line of the server and the agent. */
+        String all() {
+            synchronized (copy) {
+                return copy.toString(StandardCharsets.UTF_8);
+            }
+        }
+
         /** The audit log lines written so far (logger {@code bourne.audit}); the other log lines are left out. */
         String auditLog() {
             String all;

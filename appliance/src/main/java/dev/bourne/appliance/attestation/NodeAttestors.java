@@ -21,7 +21,8 @@ import java.util.Set;
 public final class NodeAttestors {
     public static final String PLUGIN_TYPE = "NodeAttestor";
     /** Built-in attestors this server can run, in the order error messages list them. */
-    public static final List<String> BUILT_INS = List.of(JoinTokenAttestor.NAME, TpmNodeAttestor.NAME);
+    public static final List<String> BUILT_INS = List.of(JoinTokenAttestor.NAME, OpenStackNodeAttestor.NAME,
+            TpmNodeAttestor.NAME);
 
     public static final String TYPE_EMPTY = "attestation data type is empty";
     public static final String TYPE_UNKNOWN = "node attestor is not enabled on this server";

@@ -10,6 +10,7 @@ import dev.bourne.appliance.attestation.AttestationException;
 import dev.bourne.appliance.attestation.JoinTokenAttestor;
 import dev.bourne.appliance.attestation.NodeAttestor;
 import dev.bourne.appliance.attestation.NodeAttestors;
+import dev.bourne.appliance.attestation.OpenStackNodeAttestor;
 import dev.bourne.appliance.attestation.TpmNodeAttestor;
 import dev.bourne.appliance.ca.CaManager;
 import dev.bourne.appliance.ca.CaManagers;
@@ -32,6 +33,9 @@ import dev.bourne.core.config.ServerSettings;
 import dev.bourne.core.keymanager.KeyManager;
 import dev.bourne.core.keymanager.KeyManagerStatus;
 import dev.bourne.keymanager.KeyManagers;
+import dev.bourne.openstack.server.KeystoneNovaServers;
+import dev.bourne.openstack.server.OpenStackServerAttestor;
+import dev.bourne.openstack.server.OpenStackServerSettings;
 import dev.bourne.tpm.server.TpmServerAttestor;
 import dev.bourne.tpm.server.TpmServerSettings;
 import io.grpc.health.v1.HealthCheckResponse;
@@ -183,6 +187,8 @@ public final class BourneServer implements AutoCloseable {
                                 String.format(NOT_BUILT_IN, String.join(", ", NodeAttestors.BUILT_INS))));
                     } else if (plugin.name().equals(TpmNodeAttestor.NAME)) {
                         errors.addAll(tpmErrors(plugin));
+                    } else if (plugin.name().equals(OpenStackNodeAttestor.NAME)) {
+                        errors.addAll(OpenStackServerSettings.validate(plugin, settings.trustDomain()).errors());
                     } else {
                         data.rejectUnknownKeys();
                         errors.addAll(data.errors());
@@ -362,9 +368,26 @@ public final class BourneServer implements AutoCloseable {
                 new DataStoreTpmAkBindings(store));
     }
 
+    /**
+     * The node attestor named {@code openstack_iid}: its jti ledger in this server's datastore, Nova reached through
+     * Keystone when {@code nova_check} is on.
+     */
+    private OpenStackNodeAttestor openStackAttestor(PluginConfig plugin) throws ConfigException {
+        ConfigResult<OpenStackServerAttestor> engine = OpenStackServerAttestor.configure(plugin,
+                settings.trustDomain(), new DataStoreJtiLedger(dataStore),
+                nova -> new KeystoneNovaServers(nova, clock), clock);
+        if (!(engine instanceof ConfigResult.Valid<OpenStackServerAttestor> valid)) {
+            throw new ConfigException(engine.errors());
+        }
+        return new OpenStackNodeAttestor(settings.trustDomain(), valid.settings());
+    }
+
     private List<NodeAttestor> nodeAttestors() throws ConfigException {
         List<NodeAttestor> attestors = new ArrayList<>();
         for (PluginConfig plugin : settings.plugins()) {
+            if (plugin.type().equals(NodeAttestors.PLUGIN_TYPE) && plugin.name().equals(OpenStackNodeAttestor.NAME)) {
+                attestors.add(openStackAttestor(plugin));
+            }
             if (plugin.type().equals(NodeAttestors.PLUGIN_TYPE) && plugin.name().equals(TpmNodeAttestor.NAME)) {
                 attestors.add(tpmAttestor(plugin));
             }

@@ -179,9 +179,9 @@ class ServerLifecycleTest {
         assertTrue(keys.contains("plugins.NodeAttestor.tpm.plugin_data.ek_ca_paths"), keys.toString());
         assertTrue(keys.stream().anyMatch(k -> k.startsWith("plugins.NodeAttestor.tpm.plugin_data.quote_pcrs")),
                 keys.toString());
-        assertTrue(keys.contains("plugins.NodeAttestor.openstack_iid"), keys.toString());
-        assertTrue(e.errors().stream().anyMatch(error -> error.reason().equals(
-                String.format(BourneServer.NOT_BUILT_IN, "join_token, tpm"))), e.errors().toString());
+        // The openstack_iid attestor's: an issuer, a JWK set and the allowed projects are required.
+        assertTrue(keys.contains("plugins.NodeAttestor.openstack_iid.plugin_data.issuer"), keys.toString());
+        assertTrue(keys.contains("plugins.NodeAttestor.openstack_iid.plugin_data.projects"), keys.toString());
         assertFalse(Files.exists(dir.resolve("data/datastore.sqlite3")), "nothing is opened on invalid config");
     }
 
