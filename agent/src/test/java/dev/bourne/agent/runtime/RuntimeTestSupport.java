@@ -31,7 +31,7 @@ final class RuntimeTestSupport {
         return new ServerSettings(s.bindAddress(), agentPort, s.socketPath(), s.trustDomain(), s.dataDir(),
                 s.logLevel(), s.logFormat(), s.caTtl(), s.defaultX509SvidTtl(), s.defaultJwtSvidTtl(), s.agentTtl(),
                 s.caKeyType(), s.jwtKeyType(), s.jwtIssuer(), s.caSubject(), s.auditLogEnabled(),
-                HealthCheckSettings.DEFAULTS, Optional.empty(), s.plugins());
+                HealthCheckSettings.DEFAULTS, Optional.empty(), s.plugins(), s.federation(), s.oidcDiscovery());
     }
 
     /**
