@@ -22,6 +22,9 @@ import dev.bourne.appliance.datastore.DataStore;
 import dev.bourne.appliance.datastore.DataStoreException;
 import dev.bourne.appliance.datastore.SqlDataStore;
 import dev.bourne.appliance.datastore.SqlDataStoreSettings;
+import dev.bourne.appliance.federation.BundleEndpointServer;
+import dev.bourne.appliance.federation.FederationEndpoints;
+import dev.bourne.appliance.federation.OidcDiscoveryServer;
 import dev.bourne.appliance.health.HealthServer;
 import dev.bourne.appliance.health.ServerMetrics;
 import dev.bourne.core.config.ConfigError;
@@ -29,6 +32,7 @@ import dev.bourne.core.config.ConfigException;
 import dev.bourne.core.config.ConfigReader;
 import dev.bourne.core.config.ConfigResult;
 import dev.bourne.core.config.PluginConfig;
+import dev.bourne.core.config.BundleEndpointSettings;
 import dev.bourne.core.config.ServerSettings;
 import dev.bourne.core.keymanager.KeyManager;
 import dev.bourne.core.keymanager.KeyManagerStatus;
@@ -59,7 +63,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The Bourne server process: the composition root that wires validated settings into running components, in order:
  * datastore, key manager, metrics and health listeners, then the CA (journal in the datastore), the server SVID, the
- * agent API on TCP and the admin API on its Unix socket.
+ * agent API on TCP, the admin API on its Unix socket, and the federation bundle endpoint and OIDC discovery
+ * listeners when configured.
  *
  * <p>When the key manager cannot serve yet (an HSM that is down or unreachable), the server does not fail: it starts,
  * reports not-ready with the key manager's reason on {@code /ready}, and retries the CA every
@@ -78,6 +83,8 @@ public final class BourneServer implements AutoCloseable {
     public static final String NOT_READY_KEY_MANAGER = "key manager %s is %s: %s";
     public static final String NOT_READY_CA = "the CA has no active X.509 authority";
     public static final String NOT_READY_STARTING = "the CA is not started yet: %s";
+    public static final String NOT_READY_FEDERATION = "the federation bundle endpoint and OIDC discovery listeners are"
+            + " not serving yet";
 
     private static final Logger LOG = LoggerFactory.getLogger(BourneServer.class);
 
@@ -101,6 +108,7 @@ public final class BourneServer implements AutoCloseable {
     private ServerSvid serverSvid;
     private volatile AgentApiServer agentApi;
     private AdminSocketServer adminSocket;
+    private volatile FederationEndpoints federationEndpoints;
     private boolean closed;
 
     private BourneServer(ServerSettings settings, Clock clock, SecureRandom random,
@@ -199,6 +207,8 @@ public final class BourneServer implements AutoCloseable {
                 }
             }
         }
+        errors.addAll(FederationEndpoints.validate(settings,
+                settings.plugins().stream().findFirst().map(PluginConfig::file).orElse("")));
         if (!errors.isEmpty()) {
             throw new ConfigException(errors);
         }
@@ -288,7 +298,8 @@ public final class BourneServer implements AutoCloseable {
         }
         CaManager started;
         try {
-            started = CaManagers.start(settings, keyManager, CaOptions.DEFAULT_REFRESH_HINT,
+            started = CaManagers.start(settings, keyManager, settings.federation().bundleEndpoint()
+                    .map(BundleEndpointSettings::refreshHint).orElse(CaOptions.DEFAULT_REFRESH_HINT),
                     new DataStoreCaJournal(dataStore, serverId), clock, random);
         } catch (dev.bourne.appliance.ca.CaException e) {
             // Only a key manager that cannot serve (HSM down) is worth waiting for; any other CA failure is fatal.
@@ -340,6 +351,13 @@ public final class BourneServer implements AutoCloseable {
             adminSocket.health().setStatus("", HealthCheckResponse.ServingStatus.SERVING);
         } catch (java.io.IOException e) {
             throw new ServerStartException("admin socket: " + e.getMessage(), e);
+        }
+        if (settings.federation().bundleEndpoint().isPresent() || settings.oidcDiscovery().isPresent()) {
+            try {
+                federationEndpoints = FederationEndpoints.start(settings, started, serverSvid, clock);
+            } catch (java.io.IOException e) {
+                throw new ServerStartException("federation listeners: " + e.getMessage(), e);
+            }
         }
         return true;
     }
@@ -425,6 +443,10 @@ public final class BourneServer implements AutoCloseable {
         } else if (!current.activeX509Authority().notAfter().isAfter(clock.instant())) {
             problems.add(NOT_READY_CA);
         }
+        if ((settings.federation().bundleEndpoint().isPresent() || settings.oidcDiscovery().isPresent())
+                && federationEndpoints == null) {
+            problems.add(NOT_READY_FEDERATION);
+        }
         return problems;
     }
 
@@ -442,6 +464,18 @@ public final class BourneServer implements AutoCloseable {
     /** The Prometheus listener's bound port, when configured. */
     public Optional<Integer> metricsPort() {
         return Optional.ofNullable(metricsServer).map(HealthServer::port);
+    }
+
+    /** The federation bundle endpoint's bound port, when configured and started. */
+    public Optional<Integer> bundleEndpointPort() {
+        FederationEndpoints endpoints = federationEndpoints;
+        return endpoints == null ? Optional.empty() : endpoints.bundleEndpoint().map(BundleEndpointServer::port);
+    }
+
+    /** The OIDC discovery listener's bound port, when configured and started. */
+    public Optional<Integer> oidcDiscoveryPort() {
+        FederationEndpoints endpoints = federationEndpoints;
+        return endpoints == null ? Optional.empty() : endpoints.oidcDiscovery().map(OidcDiscoveryServer::port);
     }
 
     /** The server's datastore (for in-process admin tooling and tests). */
@@ -481,6 +515,7 @@ public final class BourneServer implements AutoCloseable {
         closed = true;
         retry.shutdownNow();
         maintenance.shutdownNow();
+        closeQuietly("federation listeners", federationEndpoints == null ? null : federationEndpoints::close);
         closeQuietly("admin socket", adminSocket == null ? null : adminSocket::close);
         closeQuietly("agent API", agentApi == null ? null : agentApi::close);
         closeQuietly("server SVID", serverSvid == null ? null : serverSvid::close);
