@@ -19,8 +19,8 @@ import java.util.regex.Pattern;
 
 /**
  * A validated server configuration: the {@code server} block with SPIRE's names and defaults, the enabled plugins,
- * health checks and Prometheus telemetry. Built only by {@link #validate}, the one function {@code bourne-server run}
- * and {@code bourne-server validate} share.
+ * health checks and Prometheus telemetry, federation and OIDC discovery. Built by {@link #validate}, the one function
+ * {@code bourne-server run} and {@code bourne-server validate} share (tests adjust it with the {@code with*} copies).
  *
  * @param bindAddress IP address the agent API listens on
  * @param bindPort TCP port of the agent API
