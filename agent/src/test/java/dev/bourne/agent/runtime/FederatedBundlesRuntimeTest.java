@@ -15,10 +15,12 @@ import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.bourne.agent.workloadapi.WorkloadIdentity;
+import dev.bourne.appliance.admin.AdminServices;
 import dev.bourne.appliance.datastore.EntryField;
 import dev.bourne.appliance.datastore.RegistrationEntry;
 import dev.bourne.appliance.server.BourneServer;
 import dev.bourne.core.bundle.SpiffeBundle;
+import dev.bourne.core.bundle.SpiffeBundleJson;
 import dev.bourne.core.selector.Selector;
 import dev.bourne.core.spiffeid.SpiffeId;
 import dev.bourne.core.spiffeid.TrustDomain;
@@ -62,8 +64,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Federated bundles from the server's datastore to workloads, end to end: the real Bourne server (SQLite, disk key
  * manager) and the real agent runtime in one JVM, java-spiffe as the workload on the agent's Unix socket. Bundles are
- * put in the datastore as the federation client (or {@code bundle set}) stores them; JWT-SVIDs of the peer domains are
- * minted here with keys put in their bundles.
+ * put in the datastore as the federation client stores them, or set with {@code bourne-server bundle set}; JWT-SVIDs
+ * of the peer domains are minted here with keys put in their bundles.
  */
 class FederatedBundlesRuntimeTest {
     private static final Duration SYNC = Duration.ofMillis(250);
@@ -92,7 +94,8 @@ class FederatedBundlesRuntimeTest {
     @BeforeAll
     static void startServer() throws Exception {
         server = BourneServer.start(RuntimeTestSupport.serverSettings(serverDir, Duration.ofMinutes(10), false,
-                "NodeAttestor \"join_token\" { plugin_data {} }", 0), Clock.systemUTC());
+                "NodeAttestor \"join_token\" { plugin_data {} }", 0), Clock.systemUTC(), new SecureRandom(),
+                AdminServices::create);
         port = server.agentApiPort().orElseThrow();
     }
 
@@ -262,11 +265,15 @@ class FederatedBundlesRuntimeTest {
                     .getBundleForTrustDomain(spiffe(PARTNER)).getX509Authorities());
             assertTrue(jwtSets.poll(WAIT.toSeconds(), TimeUnit.SECONDS).getBundles().containsKey(spiffe(PARTNER)));
 
-            // The peer rotates: a new CA beside the old one, a new JWT key in place of the old.
+            // The peer rotates: a new CA beside the old one, a new JWT key in place of the old; the operator sets
+            // the new bundle with `bourne-server bundle set` over the admin socket.
             TestCa nextCa = TestCa.root("partner.org");
             KeyPair nextJwt = TestKeys.freshEcP256();
-            server.dataStore().setBundle(SpiffeBundle.of(PARTNER, List.of(partnerCa.certificate(),
-                    nextCa.certificate()), Map.of("partner-2", nextJwt.getPublic())).withSequence(2));
+            Path file = dir.resolve("partner.json");
+            Files.writeString(file, SpiffeBundleJson.encode(SpiffeBundle.of(PARTNER, List.of(partnerCa.certificate(),
+                    nextCa.certificate()), Map.of("partner-2", nextJwt.getPublic())).withSequence(2)));
+            assertEquals(0, RuntimeTestSupport.serverCli(serverDir, "bundle", "set", "-id", "partner.org", "-path",
+                    file.toString(), "-format", "spiffe"));
             X509Context rotated = contexts.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
             assertEquals(Set.of(partnerCa.certificate(), nextCa.certificate()), rotated.getX509BundleSet()
                     .getBundleForTrustDomain(spiffe(PARTNER)).getX509Authorities());
