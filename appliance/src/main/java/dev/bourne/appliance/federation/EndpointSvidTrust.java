@@ -27,7 +27,8 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * layer reports only "certificate_unknown").
  */
 final class EndpointSvidTrust extends X509ExtendedTrustManager {
-    static final String WRONG_ENDPOINT_ID = "the endpoint presented an X.509-SVID for %s, not for the endpoint SPIFFE ID %s";
+    static final String WRONG_ENDPOINT_ID =
+            "the endpoint presented an X.509-SVID for %s, not for the endpoint SPIFFE ID %s";
     static final String NOT_AN_SVID = "the endpoint certificate is not a valid X.509-SVID of %s: %s";
     static final String CLIENT_REFUSED = "a bundle fetcher accepts no TLS clients";
 

@@ -22,6 +22,9 @@ import dev.bourne.appliance.datastore.DataStore;
 import dev.bourne.appliance.datastore.DataStoreException;
 import dev.bourne.appliance.datastore.SqlDataStore;
 import dev.bourne.appliance.datastore.SqlDataStoreSettings;
+import dev.bourne.appliance.federation.BundleFetcher;
+import dev.bourne.appliance.federation.FederationClientSettings;
+import dev.bourne.appliance.federation.FederationRefresher;
 import dev.bourne.appliance.health.HealthServer;
 import dev.bourne.appliance.health.ServerMetrics;
 import dev.bourne.core.config.ConfigError;
@@ -59,7 +62,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The Bourne server process: the composition root that wires validated settings into running components, in order:
  * datastore, key manager, metrics and health listeners, then the CA (journal in the datastore), the server SVID, the
- * agent API on TCP and the admin API on its Unix socket.
+ * agent API on TCP, the federation client and the admin API on its Unix socket.
  *
  * <p>When the key manager cannot serve yet (an HSM that is down or unreachable), the server does not fail: it starts,
  * reports not-ready with the key manager's reason on {@code /ready}, and retries the CA every
@@ -70,6 +73,8 @@ public final class BourneServer implements AutoCloseable {
     public static final Duration CA_RETRY_INTERVAL = Duration.ofSeconds(5);
     /** How often expired join tokens are deleted. */
     public static final Duration PRUNE_INTERVAL = Duration.ofHours(1);
+    /** Federated bundle fetches in progress at once. */
+    public static final int FEDERATION_FETCH_THREADS = 4;
     /** Node attestations in progress at once; more are refused with UNAVAILABLE until one ends. */
     public static final int MAX_CONCURRENT_ATTESTATIONS = 64;
 
@@ -101,6 +106,9 @@ public final class BourneServer implements AutoCloseable {
     private ServerSvid serverSvid;
     private volatile AgentApiServer agentApi;
     private AdminSocketServer adminSocket;
+    private BundleFetcher bundleFetcher;
+    private ExecutorService federationExecutor;
+    private volatile FederationRefresher federation;
     private boolean closed;
 
     private BourneServer(ServerSettings settings, Clock clock, SecureRandom random,
@@ -334,14 +342,44 @@ public final class BourneServer implements AutoCloseable {
             throw new ServerStartException("agent API on " + settings.bindAddress() + ":" + settings.bindPort()
                     + ": " + e.getMessage(), e);
         }
+        FederationRefresher refresher = startFederation(started);
         try {
-            adminSocket = AdminSocketServer.start(settings.socketPath(),
+            List<io.grpc.BindableService> services = new ArrayList<>(
                     adminServices.create(dataStore, started, settings, clock, random));
+            if (adminServices != AdminServicesFactory.NONE) {
+                // The federation client belongs to this server, so its admin service is added here.
+                services.add(dev.bourne.appliance.admin.AdminServices.trustDomain(dataStore, settings.trustDomain(),
+                        refresher));
+            }
+            adminSocket = AdminSocketServer.start(settings.socketPath(), services);
             adminSocket.health().setStatus("", HealthCheckResponse.ServingStatus.SERVING);
         } catch (java.io.IOException e) {
             throw new ServerStartException("admin socket: " + e.getMessage(), e);
         }
         return true;
+    }
+
+    /**
+     * Starts the federation client: every federation relationship's bundle is fetched on its own schedule, from now
+     * until the server stops. Several fetches may run at once ({@link #FEDERATION_FETCH_THREADS}); each is bounded in
+     * time by the fetcher.
+     */
+    private FederationRefresher startFederation(CaManager started) {
+        // FederationClientSettings.DEFAULTS until the server configuration carries the federation block.
+        FederationClientSettings federationSettings = FederationClientSettings.DEFAULTS;
+        bundleFetcher = new BundleFetcher(federationSettings.fetchTimeout(), federationSettings.extraWebRoots(),
+                clock);
+        AtomicInteger threads = new AtomicInteger();
+        federationExecutor = Executors.newFixedThreadPool(FEDERATION_FETCH_THREADS, r -> {
+            Thread thread = new Thread(r, "bourne-federation-" + threads.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        FederationRefresher refresher = new FederationRefresher(dataStore, bundleFetcher, settings.trustDomain(),
+                started::bundle, federationSettings, clock, random, federationExecutor, metrics);
+        refresher.start(maintenance);
+        federation = refresher;
+        return refresher;
     }
 
     /**
@@ -454,6 +492,11 @@ public final class BourneServer implements AutoCloseable {
         return Optional.ofNullable(ca);
     }
 
+    /** The federation client; empty while the CA has not started. */
+    public Optional<FederationRefresher> federation() {
+        return Optional.ofNullable(federation);
+    }
+
     /** The server SVID source; null while the CA has not started. */
     synchronized ServerSvid serverSvid() {
         return serverSvid;
@@ -483,6 +526,9 @@ public final class BourneServer implements AutoCloseable {
         maintenance.shutdownNow();
         closeQuietly("admin socket", adminSocket == null ? null : adminSocket::close);
         closeQuietly("agent API", agentApi == null ? null : agentApi::close);
+        closeQuietly("federation client", federation == null ? null : federation::close);
+        closeQuietly("federation fetches", federationExecutor == null ? null : federationExecutor::shutdownNow);
+        closeQuietly("bundle fetcher", bundleFetcher == null ? null : bundleFetcher::close);
         closeQuietly("server SVID", serverSvid == null ? null : serverSvid::close);
         closeQuietly("CA rotation", rotation == null ? null : rotation::close);
         closeQuietly("CA", ca == null ? null : ca::close);

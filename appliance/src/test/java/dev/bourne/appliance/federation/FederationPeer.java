@@ -34,10 +34,10 @@ import javax.net.ssl.SSLContext;
  * chain, answering with whatever {@link Responder} is set, well-behaved or not. The certificate can be replaced
  * between requests (a peer rotating its SVID).
  */
-final class FederationPeer implements AutoCloseable {
+public final class FederationPeer implements AutoCloseable {
     /** What the peer does with one request. */
     @FunctionalInterface
-    interface Responder {
+    public interface Responder {
         void respond(HttpExchange exchange, FederationPeer peer) throws IOException, InterruptedException;
     }
 
@@ -75,12 +75,12 @@ final class FederationPeer implements AutoCloseable {
         server.start();
     }
 
-    static FederationPeer start(KeyPair key, List<X509Certificate> chain) throws Exception {
+    public static FederationPeer start(KeyPair key, List<X509Certificate> chain) throws Exception {
         return new FederationPeer(key, chain);
     }
 
     /** Presents {@code chain} (leaf first) from the next handshake on. */
-    void identity(KeyPair key, List<X509Certificate> chain) throws Exception {
+    public void identity(KeyPair key, List<X509Certificate> chain) throws Exception {
         KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(null, null);
         char[] password = "test".toCharArray();
@@ -127,40 +127,40 @@ final class FederationPeer implements AutoCloseable {
         }
     }
 
-    void respond(Responder next) {
+    public void respond(Responder next) {
         responder = next;
     }
 
     /** Serves {@code bundle} as SPIFFE bundle JSON. */
-    void serve(SpiffeBundle bundle) {
+    public void serve(SpiffeBundle bundle) {
         String json = SpiffeBundleJson.encode(bundle);
         respond((exchange, peer) -> body(exchange, 200, json.getBytes(StandardCharsets.UTF_8)));
     }
 
     /** Serves this document as it is. */
-    void serve(String document) {
+    public void serve(String document) {
         respond((exchange, peer) -> body(exchange, 200, document.getBytes(StandardCharsets.UTF_8)));
     }
 
     /** https://{@code host}:port{@code path}; the server listens on 127.0.0.1. */
-    URI url(String host, String path) {
+    public URI url(String host, String path) {
         return URI.create("https://" + host + ":" + server.getAddress().getPort() + path);
     }
 
-    URI url() {
+    public URI url() {
         return url("127.0.0.1", "/bundle.json");
     }
 
-    int requests() {
+    public int requests() {
         return requests.get();
     }
 
     /** Waits (bounded) until the test ends; for a peer that never answers. */
-    void hang() throws InterruptedException {
+    public void hang() throws InterruptedException {
         closing.await(60, TimeUnit.SECONDS);
     }
 
-    static void body(HttpExchange exchange, int status, byte[] content) throws IOException {
+    public static void body(HttpExchange exchange, int status, byte[] content) throws IOException {
         exchange.getResponseHeaders().set("Content-Type", "application/json");
         exchange.sendResponseHeaders(status, content.length == 0 ? -1 : content.length);
         try (OutputStream out = exchange.getResponseBody()) {
@@ -168,7 +168,7 @@ final class FederationPeer implements AutoCloseable {
         }
     }
 
-    static void status(HttpExchange exchange, int status) throws IOException {
+    public static void status(HttpExchange exchange, int status) throws IOException {
         exchange.sendResponseHeaders(status, -1);
     }
 

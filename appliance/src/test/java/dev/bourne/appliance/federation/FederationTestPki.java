@@ -13,34 +13,34 @@ import java.util.List;
 import java.util.Map;
 
 /** The certificates of federation tests: a peer trust domain's CA, its endpoint SVID, a Web PKI CA. */
-final class FederationTestPki {
-    static final TrustDomain PEER = new TrustDomain("peer.org");
-    static final SpiffeId ENDPOINT_ID = SpiffeId.parse("spiffe://peer.org/spire/server");
-    static final KeyPair ENDPOINT_KEY = TestKeys.ecP256(12);
-    static final KeyPair JWT_KEY = TestKeys.ecP256(13);
+public final class FederationTestPki {
+    public static final TrustDomain PEER = new TrustDomain("peer.org");
+    public static final SpiffeId ENDPOINT_ID = SpiffeId.parse("spiffe://peer.org/spire/server");
+    public static final KeyPair ENDPOINT_KEY = TestKeys.ecP256(12);
+    public static final KeyPair JWT_KEY = TestKeys.ecP256(13);
 
     private FederationTestPki() {
     }
 
     /** A root CA of {@code domain} with its own key ({@code keyIndex}), valid from an hour ago for a year. */
-    static TestCa ca(String domain, int keyIndex) {
+    public static TestCa ca(String domain, int keyIndex) {
         return TestCa.root(domain, TestKeys.ecP256(keyIndex), Instant.now().minus(Duration.ofHours(1)),
                 Instant.now().plus(Duration.ofDays(365)));
     }
 
     /** The endpoint's certificate chain: an X.509-SVID for {@code id} issued by {@code ca}. */
-    static List<X509Certificate> svid(TestCa ca, String id) {
+    public static List<X509Certificate> svid(TestCa ca, String id) {
         return List.of(ca.leaf(id, ENDPOINT_KEY.getPublic()));
     }
 
     /** A Web PKI server certificate for {@code dnsName} issued by {@code ca}. */
-    static List<X509Certificate> webCertificate(TestCa ca, String dnsName) {
+    public static List<X509Certificate> webCertificate(TestCa ca, String dnsName) {
         return List.of(ca.leafSpec("spiffe://web.example/unused", ENDPOINT_KEY.getPublic()).dnsNames(dnsName)
                 .issue());
     }
 
     /** The peer's bundle: its CA and a JWT key, with a sequence number and a refresh hint. */
-    static SpiffeBundle bundle(TestCa ca, long sequence, Duration hint) {
+    public static SpiffeBundle bundle(TestCa ca, long sequence, Duration hint) {
         return SpiffeBundle.of(PEER, List.of(ca.certificate()), Map.of("jwt-1", JWT_KEY.getPublic()))
                 .withSequence(sequence).withRefreshHint(hint);
     }
