@@ -30,8 +30,6 @@ import io.spiffe.svid.x509svid.X509SvidValidator;
 import io.spiffe.workloadapi.DefaultWorkloadApiClient;
 import io.spiffe.workloadapi.WorkloadApiClient;
 import io.spiffe.workloadapi.X509Context;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -311,14 +309,7 @@ class OpenStackEndToEndTest {
     }
 
     private static int cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        List<String> full = new ArrayList<>(List.of(args));
-        full.addAll(List.of("-socketPath", dir.resolve("server/private/api.sock").toString()));
-        int code = ServerCli.execute(new ServerCli(Map.of(), p -> false, Clock.systemUTC()), new PrintWriter(out),
-                new PrintWriter(err), full.toArray(String[]::new));
-        LOG.info("bourne-server {} -> {}: {}{}", String.join(" ", args), code, out, err);
-        return code;
+        return RuntimeTestSupport.serverCli(dir.resolve("server"), args);
     }
 
     @Test

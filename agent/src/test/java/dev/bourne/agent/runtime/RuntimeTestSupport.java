@@ -119,6 +119,23 @@ final class RuntimeTestSupport {
         }
     }
 
+    /**
+     * Runs {@code bourne-server ARGS -socketPath <serverDir>/private/api.sock} in-process, as an operator would over the
+     * admin socket, logs what it printed, and returns its exit code.
+     */
+    static int serverCli(Path serverDir, String... args) {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        java.util.List<String> full = new java.util.ArrayList<>(java.util.List.of(args));
+        full.addAll(java.util.List.of("-socketPath", serverDir.resolve("private/api.sock").toString()));
+        int code = dev.bourne.appliance.cli.ServerCli.execute(new dev.bourne.appliance.cli.ServerCli(
+                java.util.Map.of(), p -> false, java.time.Clock.systemUTC()), new java.io.PrintWriter(out),
+                new java.io.PrintWriter(err), full.toArray(String[]::new));
+        org.slf4j.LoggerFactory.getLogger(RuntimeTestSupport.class).info("bourne-server {} -> {}: {}{}",
+                String.join(" ", args), code, out, err);
+        return code;
+    }
+
     /** A counter from the server's Prometheus exposition, summed over the series carrying every label given. */
     static long counter(BourneServer server, String name, String... labels) {
         long total = 0;

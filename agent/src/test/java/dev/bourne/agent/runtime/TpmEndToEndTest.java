@@ -33,8 +33,6 @@ import io.spiffe.svid.x509svid.X509SvidValidator;
 import io.spiffe.workloadapi.DefaultWorkloadApiClient;
 import io.spiffe.workloadapi.WorkloadApiClient;
 import io.spiffe.workloadapi.X509Context;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -191,14 +189,7 @@ class TpmEndToEndTest {
     }
 
     private static int cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        List<String> full = new ArrayList<>(List.of(args));
-        full.addAll(List.of("-socketPath", serverDir.resolve("private/api.sock").toString()));
-        int code = ServerCli.execute(new ServerCli(Map.of(), p -> false, Clock.systemUTC()), new PrintWriter(out),
-                new PrintWriter(err), full.toArray(String[]::new));
-        LOG.info("bourne-server {} -> {}: {}{}", String.join(" ", args), code, out, err);
-        return code;
+        return RuntimeTestSupport.serverCli(serverDir, args);
     }
 
     /** The server's audit log lines so far (slf4j-simple writes them to stderr, which the class tees). */

@@ -10,15 +10,16 @@ import com.nimbusds.jose.util.JSONObjectUtils;
 import dev.bourne.core.config.ConfigError;
 import dev.bourne.core.config.ConfigResult;
 import dev.bourne.core.config.PluginConfig;
+import dev.bourne.openstack.internal.BoundedHttp;
 import dev.bourne.openstack.server.OpenStackServerSettings.JwksFile;
 import dev.bourne.openstack.server.OpenStackServerSettings.JwksUrl;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -44,12 +45,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Flow;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -483,27 +478,20 @@ public final class JwksSource {
         public byte[] read() throws JwksException {
             HttpRequest request = HttpRequest.newBuilder(url).timeout(FETCH_TIMEOUT)
                     .header("Accept", "application/jwk-set+json, application/json").GET().build();
-            CompletableFuture<HttpResponse<byte[]>> pending = client.sendAsync(request,
-                    info -> info.statusCode() == 200 ? new BoundedBody(MAX_BYTES)
-                            : HttpResponse.BodySubscribers.<byte[]>replacing(null));
             HttpResponse<byte[]> response;
             try {
-                // The request timeout ends at the response headers; this one bounds the body too (a slow sender).
-                response = pending.get(FETCH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                // The request timeout ends at the response headers; BoundedHttp bounds the body too (a slow sender).
+                response = BoundedHttp.send(client, request, MAX_BYTES, FETCH_TIMEOUT);
             } catch (InterruptedException e) {
-                pending.cancel(true);
                 Thread.currentThread().interrupt();
                 throw new JwksException("interrupted while fetching the JWK set", e);
-            } catch (TimeoutException e) {
-                pending.cancel(true);
+            } catch (HttpTimeoutException e) {
                 throw new JwksException("the JWK set URL did not answer within " + FETCH_TIMEOUT.toSeconds() + "s",
                         e);
-            } catch (ExecutionException e) {
-                Throwable cause = e.getCause();
-                if (cause instanceof BodyTooLarge) {
-                    throw new JwksException(SET_TOO_LARGE, cause);
-                }
-                throw new JwksException("the JWK set URL cannot be fetched: " + describe(cause), cause);
+            } catch (BoundedHttp.BodyTooLargeException e) {
+                throw new JwksException(SET_TOO_LARGE, e);
+            } catch (IOException e) {
+                throw new JwksException("the JWK set URL cannot be fetched: " + BoundedHttp.describe(e), e);
             }
             if (response.statusCode() != 200) {
                 throw new JwksException("the JWK set URL answered HTTP " + response.statusCode());
@@ -511,76 +499,9 @@ public final class JwksSource {
             return response.body();
         }
 
-        private static String describe(Throwable cause) {
-            Throwable root = cause;
-            while (root.getCause() != null && root.getCause() != root) {
-                root = root.getCause();
-            }
-            String message = root.getMessage();
-            return root.getClass().getSimpleName() + (message == null ? "" : ": " + message);
-        }
-
         @Override
         public String toString() {
             return url.toString();
-        }
-    }
-
-    /** Collects a response body of at most {@code max} bytes; a longer one is cancelled, not read to its end. */
-    private static final class BoundedBody implements HttpResponse.BodySubscriber<byte[]> {
-        private final int max;
-        private final CompletableFuture<byte[]> result = new CompletableFuture<>();
-        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        private Flow.Subscription subscription;
-
-        BoundedBody(int max) {
-            this.max = max;
-        }
-
-        @Override
-        public CompletionStage<byte[]> getBody() {
-            return result;
-        }
-
-        @Override
-        public void onSubscribe(Flow.Subscription subscription) {
-            this.subscription = subscription;
-            subscription.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> items) {
-            if (result.isDone()) {
-                return;
-            }
-            for (ByteBuffer item : items) {
-                if (bytes.size() + item.remaining() > max) {
-                    subscription.cancel();
-                    result.completeExceptionally(new BodyTooLarge());
-                    return;
-                }
-                byte[] chunk = new byte[item.remaining()];
-                item.get(chunk);
-                bytes.write(chunk, 0, chunk.length);
-            }
-        }
-
-        @Override
-        public void onError(Throwable throwable) {
-            result.completeExceptionally(throwable);
-        }
-
-        @Override
-        public void onComplete() {
-            result.complete(bytes.toByteArray());
-        }
-    }
-
-    private static final class BodyTooLarge extends IOException {
-        private static final long serialVersionUID = 1L;
-
-        BodyTooLarge() {
-            super(SET_TOO_LARGE);
         }
     }
 
