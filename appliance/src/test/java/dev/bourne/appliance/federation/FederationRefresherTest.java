@@ -270,6 +270,29 @@ class FederationRefresherTest {
     }
 
     @Test
+    void httpsWeb_wrongHostName_keepsTheLastGoodBundleAndRecordsTheError() throws Exception {
+        TestCa web = FederationTestPki.ca("web.example", 31);
+        peer.identity(ENDPOINT_KEY, FederationTestPki.webCertificate(web, "localhost"));
+        peer.serve(served);
+        store.createFederationRelationship(FederationRelationship.of(PEER, peer.url("localhost", "/bundle.json"),
+                new BundleEndpointProfile.HttpsWeb()), Optional.empty());
+        try (BundleFetcher webFetcher = new BundleFetcher(TIMEOUT, List.of(web.certificate()), Clock.systemUTC())) {
+            FederationRefresher webRefresher = new FederationRefresher(store, webFetcher,
+                    new TrustDomain("example.org"), () -> null, FederationClientSettings.DEFAULTS, clock,
+                    new Random(7), Runnable::run, metrics);
+            webRefresher.runDue();
+            assertEquals(Optional.of(served), stored());
+
+            peer.identity(ENDPOINT_KEY, FederationTestPki.webCertificate(web, "bundles.peer.example"));
+            clock.set(webRefresher.nextAttempt(PEER).orElseThrow());
+            webRefresher.runDue();
+            assertEquals(Optional.of(served), stored());
+            assertEquals(Optional.of(String.format(BundleFetcher.TLS_FAILED,
+                    "No subject alternative DNS name matching localhost found.")), state().lastError());
+        }
+    }
+
+    @Test
     void endpointCertificate_checkedAgainstTheCurrentStoredBundle_notTheBootstrapOne() throws Exception {
         createRelationship(Optional.of(bootstrap));
         TestCa next = FederationTestPki.ca("peer.org", 24);
