@@ -25,6 +25,9 @@ import dev.bourne.appliance.datastore.SqlDataStoreSettings;
 import dev.bourne.appliance.federation.BundleEndpointServer;
 import dev.bourne.appliance.federation.FederationEndpoints;
 import dev.bourne.appliance.federation.OidcDiscoveryServer;
+import dev.bourne.appliance.federation.BundleFetcher;
+import dev.bourne.appliance.federation.FederationClientSettings;
+import dev.bourne.appliance.federation.FederationRefresher;
 import dev.bourne.appliance.health.HealthServer;
 import dev.bourne.appliance.health.ServerMetrics;
 import dev.bourne.core.config.ConfigError;
@@ -63,8 +66,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The Bourne server process: the composition root that wires validated settings into running components, in order:
  * datastore, key manager, metrics and health listeners, then the CA (journal in the datastore), the server SVID, the
- * agent API on TCP, the admin API on its Unix socket, and the federation bundle endpoint and OIDC discovery
- * listeners when configured.
+ * agent API on TCP, the federation client, the admin API on its Unix socket, and the federation bundle endpoint and
+ * OIDC discovery listeners when configured.
  *
  * <p>When the key manager cannot serve yet (an HSM that is down or unreachable), the server does not fail: it starts,
  * reports not-ready with the key manager's reason on {@code /ready}, and retries the CA every
@@ -75,6 +78,8 @@ public final class BourneServer implements AutoCloseable {
     public static final Duration CA_RETRY_INTERVAL = Duration.ofSeconds(5);
     /** How often expired join tokens are deleted. */
     public static final Duration PRUNE_INTERVAL = Duration.ofHours(1);
+    /** Federated bundle fetches in progress at once. */
+    public static final int FEDERATION_FETCH_THREADS = 4;
     /** Node attestations in progress at once; more are refused with UNAVAILABLE until one ends. */
     public static final int MAX_CONCURRENT_ATTESTATIONS = 64;
 
@@ -109,6 +114,9 @@ public final class BourneServer implements AutoCloseable {
     private volatile AgentApiServer agentApi;
     private AdminSocketServer adminSocket;
     private volatile FederationEndpoints federationEndpoints;
+    private BundleFetcher bundleFetcher;
+    private ExecutorService federationExecutor;
+    private volatile FederationRefresher federation;
     private boolean closed;
 
     private BourneServer(ServerSettings settings, Clock clock, SecureRandom random,
@@ -345,9 +353,16 @@ public final class BourneServer implements AutoCloseable {
             throw new ServerStartException("agent API on " + settings.bindAddress() + ":" + settings.bindPort()
                     + ": " + e.getMessage(), e);
         }
+        FederationRefresher refresher = startFederation(started);
         try {
-            adminSocket = AdminSocketServer.start(settings.socketPath(),
+            List<io.grpc.BindableService> services = new ArrayList<>(
                     adminServices.create(dataStore, started, settings, clock, random));
+            if (adminServices != AdminServicesFactory.NONE) {
+                // The federation client belongs to this server, so its admin service is added here.
+                services.add(dev.bourne.appliance.admin.AdminServices.trustDomain(dataStore, settings.trustDomain(),
+                        refresher));
+            }
+            adminSocket = AdminSocketServer.start(settings.socketPath(), services);
             adminSocket.health().setStatus("", HealthCheckResponse.ServingStatus.SERVING);
         } catch (java.io.IOException e) {
             throw new ServerStartException("admin socket: " + e.getMessage(), e);
@@ -360,6 +375,30 @@ public final class BourneServer implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /**
+     * Starts the federation client: every federation relationship's bundle is fetched on its own schedule, from now
+     * until the server stops. Several fetches may run at once ({@link #FEDERATION_FETCH_THREADS}); each is bounded in
+     * time by the fetcher.
+     */
+    private FederationRefresher startFederation(CaManager started) {
+        // The peers' refresh hints are clamped to the configured federation { min/max_refresh_interval }.
+        FederationClientSettings federationSettings = FederationClientSettings.DEFAULTS.withRefreshIntervals(
+                settings.federation().minRefreshInterval(), settings.federation().maxRefreshInterval());
+        bundleFetcher = new BundleFetcher(federationSettings.fetchTimeout(), federationSettings.extraWebRoots(),
+                clock);
+        AtomicInteger threads = new AtomicInteger();
+        federationExecutor = Executors.newFixedThreadPool(FEDERATION_FETCH_THREADS, r -> {
+            Thread thread = new Thread(r, "bourne-federation-" + threads.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        FederationRefresher refresher = new FederationRefresher(dataStore, bundleFetcher, settings.trustDomain(),
+                started::bundle, federationSettings, clock, random, federationExecutor, metrics);
+        refresher.start(maintenance);
+        federation = refresher;
+        return refresher;
     }
 
     /**
@@ -488,6 +527,11 @@ public final class BourneServer implements AutoCloseable {
         return Optional.ofNullable(ca);
     }
 
+    /** The federation client; empty while the CA has not started. */
+    public Optional<FederationRefresher> federation() {
+        return Optional.ofNullable(federation);
+    }
+
     /** The server SVID source; null while the CA has not started. */
     synchronized ServerSvid serverSvid() {
         return serverSvid;
@@ -518,6 +562,9 @@ public final class BourneServer implements AutoCloseable {
         closeQuietly("federation listeners", federationEndpoints == null ? null : federationEndpoints::close);
         closeQuietly("admin socket", adminSocket == null ? null : adminSocket::close);
         closeQuietly("agent API", agentApi == null ? null : agentApi::close);
+        closeQuietly("federation client", federation == null ? null : federation::close);
+        closeQuietly("federation fetches", federationExecutor == null ? null : federationExecutor::shutdownNow);
+        closeQuietly("bundle fetcher", bundleFetcher == null ? null : bundleFetcher::close);
         closeQuietly("server SVID", serverSvid == null ? null : serverSvid::close);
         closeQuietly("CA rotation", rotation == null ? null : rotation::close);
         closeQuietly("CA", ca == null ? null : ca::close);
