@@ -7,9 +7,13 @@ import com.google.protobuf.Value;
 import dev.bourne.agent.runtime.AgentPlugins;
 import dev.bourne.agent.runtime.AgentRuntime;
 import dev.bourne.agent.runtime.AgentStartException;
+import dev.bourne.agent.runtime.AgentStatus;
 import dev.bourne.core.config.AgentSettings;
 import dev.bourne.core.config.ConfigError;
 import dev.bourne.core.config.ConfigResult;
+import dev.bourne.core.systemd.JournalStream;
+import dev.bourne.core.systemd.StopSignals;
+import dev.bourne.core.systemd.SystemdNotifier;
 import dev.bourne.workload.v1.JWTBundlesResponse;
 import dev.bourne.workload.v1.JWTSVID;
 import dev.bourne.workload.v1.JWTSVIDResponse;
@@ -35,11 +39,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -71,17 +75,27 @@ public final class AgentCli implements Callable<Integer> {
     private final Map<String, String> env;
     private final Predicate<Path> exists;
     private final Clock clock;
+    private final Supplier<StopSignals> stopSignals;
 
-    /** The real process: environment, file system and clock. */
+    /** The real process: environment, file system, clock, and SIGTERM/SIGINT handled by {@code run}. */
     public AgentCli() {
-        this(System.getenv(), Files::exists, Clock.systemUTC());
+        this(System.getenv(), Files::exists, Clock.systemUTC(), StopSignals::install);
     }
 
-    /** For tests: a given environment, file existence check and clock. */
+    /**
+     * For tests: a given environment, file existence check and clock; {@code run} leaves the JVM's signal handling
+     * alone.
+     */
     public AgentCli(Map<String, String> env, Predicate<Path> exists, Clock clock) {
+        this(env, exists, clock, StopSignals::manual);
+    }
+
+    private AgentCli(Map<String, String> env, Predicate<Path> exists, Clock clock,
+            Supplier<StopSignals> stopSignals) {
         this.env = Map.copyOf(env);
         this.exists = exists;
         this.clock = clock;
+        this.stopSignals = stopSignals;
     }
 
     /** Runs the command line and returns its exit code. */
@@ -103,6 +117,8 @@ public final class AgentCli implements Callable<Integer> {
 
     /** The launcher's entry point: the only place the process's exit status is set. */
     public static void main(String[] args) {
+        // First: under systemd, stdout and stderr lines get their journald priority (before anything holds them).
+        JournalStream.install(System.getenv());
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
         PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
         int code = execute(new AgentCli(), out, err, args);
@@ -183,6 +199,11 @@ public final class AgentCli implements Callable<Integer> {
                 description = "one-time join token (overrides plugin_data join_token)")
         String joinToken;
 
+        /**
+         * Runs the agent until SIGTERM or SIGINT, then stops it (the Workload API socket and its lock file are
+         * removed) and exits 0. Under systemd ({@code Type=notify}) it sends {@code STATUS=} while it attests,
+         * {@code READY=1} once {@link AgentStatus#ready()} (see {@link Readiness}) and {@code STOPPING=1}.
+         */
         @Override
         public Integer call() throws AgentStartException, InterruptedException {
             PrintWriter err = spec.commandLine().getErr();
@@ -190,18 +211,59 @@ public final class AgentCli implements Callable<Integer> {
             if (settings.isEmpty()) {
                 return FAILED;
             }
-            CountDownLatch stopped = new CountDownLatch(1);
-            AgentRuntime runtime = AgentRuntime.start(settings.get(), Optional.ofNullable(joinToken), cli.clock,
-                    new SecureRandom());
-            Thread hook = new Thread(() -> {
+            StopSignals stop = cli.stopSignals.get();
+            try (SystemdNotifier notifier = SystemdNotifier.create(cli.env, ProcessHandle.current().pid())) {
+                notifier.status("starting");
+                AgentRuntime runtime = AgentRuntime.start(settings.get(), Optional.ofNullable(joinToken), cli.clock,
+                        new SecureRandom());
+                // Any other way out of the JVM (SIGHUP, System.exit) still closes the agent; close is idempotent.
+                Runtime.getRuntime().addShutdownHook(new Thread(runtime::close, "bourne-agent-shutdown"));
+                Readiness readiness = new Readiness(notifier, runtime.socketPath());
+                runtime.onStatus(readiness::report);
+                // The first round may have ended before the listener was added.
+                readiness.report(runtime.status());
+                err.println("bourne-agent: serving the Workload API on " + runtime.socketPath());
+                err.flush();
+                while (!stop.await(Duration.ofHours(1))) {
+                    // Nothing to do until a stop: the agent runs on its own threads.
+                }
+                notifier.stopping("stopping (" + stop.reason().orElse("stop") + ")");
                 runtime.close();
-                stopped.countDown();
-            }, "bourne-agent-shutdown");
-            Runtime.getRuntime().addShutdownHook(hook);
-            err.println("bourne-agent: serving the Workload API on " + runtime.socketPath());
-            err.flush();
-            stopped.await();
-            return OK;
+                return OK;
+            }
+        }
+    }
+
+    /**
+     * What the agent tells systemd after each round of server work: {@code READY=1} the first time it is ready (the
+     * node attested, or an agent SVID saved by an earlier run resumed; with NodeAttestor "tpm" either needed the TPM to
+     * answer: quote and credential activation, or unsealing the saved key; and the first entry sync done, so the
+     * Workload API, which serves from start-up, answers with SVIDs rather than UNAVAILABLE), and a {@code STATUS=}
+     * line whenever the reason shown changes. Reasons never contain the join token.
+     */
+    static final class Readiness {
+        private final SystemdNotifier notifier;
+        private final Path socket;
+        private String shown;
+
+        Readiness(SystemdNotifier notifier, Path socket) {
+            this.notifier = notifier;
+            this.socket = socket;
+        }
+
+        synchronized void report(AgentStatus status) {
+            String line = status.ready()
+                    ? "ready: Workload API on " + socket + (status.reason().isEmpty() ? "" : " (" + status.reason()
+                            + ")")
+                    : (notifier.readySent() ? "degraded: " : "waiting: ") + status.reason();
+            if (status.ready() && notifier.ready(line)) {
+                shown = line;
+                return;
+            }
+            if (!line.equals(shown)) {
+                notifier.status(line);
+                shown = line;
+            }
         }
     }
 

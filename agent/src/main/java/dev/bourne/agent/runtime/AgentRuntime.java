@@ -106,6 +106,7 @@ public final class AgentRuntime implements AutoCloseable {
 
     private final java.util.concurrent.CopyOnWriteArrayList<java.util.function.Consumer<AgentStatus>> listeners =
             new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private int failures;
     private boolean attestationSpent;
 
@@ -530,8 +531,12 @@ public final class AgentRuntime implements AutoCloseable {
         connection.close();
     }
 
+    /** Stops syncing, the health listener and the Workload API (its socket and lock file go); safe to call twice. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         executor.shutdownNow();
         try {
             executor.awaitTermination(10, TimeUnit.SECONDS);

@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * it and bind anew, and the first agent would later delete the second's socket); a stale socket is removed, and any
  * other file at the path is refused. After binding, the socket is made world-connectable (0777): any local process
  * may ask, and identity comes from attestation, not from file permissions. {@link #close()} removes the socket only
- * if it is still the one this server bound.
+ * if it is still the one this server bound, and the lock file.
  */
 public final class WorkloadApiServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WorkloadApiServer.class);
@@ -201,8 +201,14 @@ public final class WorkloadApiServer implements AutoCloseable {
                 Files.delete(socketPath);
             }
         } finally {
-            lock.release();
-            lockChannel.close();
+            try {
+                // Removed while still held, so a server starting now either finds the lock taken or no file: a stop
+                // (systemctl stop) leaves nothing behind in the runtime directory.
+                Files.deleteIfExists(socketPath.resolveSibling(socketPath.getFileName() + ".lock"));
+            } finally {
+                lock.release();
+                lockChannel.close();
+            }
         }
     }
 }

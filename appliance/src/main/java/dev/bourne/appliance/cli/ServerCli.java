@@ -1,5 +1,7 @@
 package dev.bourne.appliance.cli;
 
+import dev.bourne.core.systemd.JournalStream;
+import dev.bourne.core.systemd.StopSignals;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.PrintWriter;
@@ -10,6 +12,7 @@ import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -36,17 +39,31 @@ public final class ServerCli implements Callable<Integer> {
     private final Map<String, String> env;
     private final Predicate<Path> exists;
     private final Clock clock;
+    private final Supplier<StopSignals> stopSignals;
 
-    /** The real process: environment, file system and clock. */
+    /** The real process: environment, file system, clock, and SIGTERM/SIGINT handled by {@code run}. */
     public ServerCli() {
-        this(System.getenv(), Files::exists, Clock.systemUTC());
+        this(System.getenv(), Files::exists, Clock.systemUTC(), StopSignals::install);
     }
 
-    /** For tests: a given environment, file existence check (socket discovery) and clock. */
+    /**
+     * For tests: a given environment, file existence check (socket discovery) and clock; {@code run} leaves the JVM's
+     * signal handling alone (a test stops it with {@link StopSignals#request}).
+     */
     public ServerCli(Map<String, String> env, Predicate<Path> exists, Clock clock) {
+        this(env, exists, clock, StopSignals::manual);
+    }
+
+    private ServerCli(Map<String, String> env, Predicate<Path> exists, Clock clock,
+            Supplier<StopSignals> stopSignals) {
         this.env = Map.copyOf(env);
         this.exists = exists;
         this.clock = clock;
+        this.stopSignals = stopSignals;
+    }
+
+    StopSignals stopSignals() {
+        return stopSignals.get();
     }
 
     Map<String, String> env() {
@@ -80,6 +97,8 @@ public final class ServerCli implements Callable<Integer> {
 
     /** The launcher's entry point: the only place the process's exit status is set. */
     public static void main(String[] args) {
+        // First: under systemd, stdout and stderr lines get their journald priority (before anything holds them).
+        JournalStream.install(System.getenv());
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
         PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
         int code = execute(new ServerCli(), out, err, args);

@@ -10,11 +10,14 @@ import dev.bourne.core.config.ConfigException;
 import dev.bourne.core.config.ConfigResult;
 import dev.bourne.core.config.PluginConfig;
 import dev.bourne.core.config.ServerSettings;
+import dev.bourne.core.systemd.StopSignals;
+import dev.bourne.core.systemd.SystemdNotifier;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -66,12 +69,21 @@ final class ServerCommands {
 
     @Command(name = "run", description = "Run the server")
     static final class Run implements Callable<Integer> {
+        /** How often the start-up status is re-read while the server waits (for the HSM, typically). */
+        static final Duration WAITING_POLL = Duration.ofMillis(500);
+
         @Spec
         CommandSpec spec;
 
         @Option(names = "-config", paramLabel = "FILE", description = "The configuration file")
         Path config;
 
+        /**
+         * Runs the server until SIGTERM or SIGINT, then stops it and exits 0. Under systemd ({@code Type=notify}) it
+         * tells the service manager how start-up goes ({@code STATUS=}), that the server is ready ({@code READY=1},
+         * see {@link #readyNow}) and that it stops ({@code STOPPING=1}). A configuration error names the file, key
+         * and reason of each problem and exits 1 before anything starts.
+         */
         @Override
         public Integer call() throws Exception {
             if (config == null) {
@@ -80,26 +92,65 @@ final class ServerCommands {
             PrintWriter err = spec.commandLine().getErr();
             ConfigResult<ServerSettings> result = ServerSettings.load(config);
             if (result instanceof ConfigResult.Invalid<ServerSettings> invalid) {
-                invalid.errors().forEach(err::println);
+                invalid.errors().forEach(e -> err.println("Error: " + e));
                 return ServerCli.FAILED;
             }
             ConfigResult.Valid<ServerSettings> valid = (ConfigResult.Valid<ServerSettings>) result;
             valid.warnings().forEach(w -> err.println("warning: " + w));
             ServerCli cli = (ServerCli) spec.root().userObject();
-            BourneServer server;
-            try {
-                server = BourneServer.start(valid.settings(), cli.clock(), new SecureRandom(), AdminServices::create);
-            } catch (ConfigException e) {
-                e.errors().forEach(err::println);
-                return ServerCli.FAILED;
-            } catch (ServerStartException e) {
-                err.println("Error: the server could not start: " + e.getMessage());
-                return ServerCli.FAILED;
+            StopSignals stop = cli.stopSignals();
+            try (SystemdNotifier notifier = SystemdNotifier.create(cli.env(), ProcessHandle.current().pid())) {
+                notifier.status("starting");
+                BourneServer server;
+                try {
+                    server = BourneServer.start(valid.settings(), cli.clock(), new SecureRandom(),
+                            AdminServices::create);
+                } catch (ConfigException e) {
+                    e.errors().forEach(error -> err.println("Error: " + error));
+                    return ServerCli.FAILED;
+                } catch (ServerStartException e) {
+                    err.println("Error: the server could not start: " + e.getMessage());
+                    return ServerCli.FAILED;
+                }
+                err.flush();
+                // Any other way out of the JVM (SIGHUP, System.exit) still closes the server; close is idempotent.
+                Runtime.getRuntime().addShutdownHook(new Thread(server::close, "bourne-server-shutdown"));
+                // A fatal failure after start (the CA failing once the HSM came back) closes the server: stop too.
+                server.stopped().thenRun(() -> stop.request("the server stopped"));
+                server.serving().thenRun(() -> readyNow(server, notifier));
+                String waiting = null;
+                while (!notifier.readySent() && !readyNow(server, notifier)) {
+                    String now = "waiting: " + String.join("; ", server.notReady());
+                    if (!now.equals(waiting)) {
+                        notifier.status(now);
+                        waiting = now;
+                    }
+                    if (stop.await(WAITING_POLL)) {
+                        break;
+                    }
+                }
+                while (!stop.await(Duration.ofHours(1))) {
+                    // Nothing to do until a stop: the server runs on its own threads.
+                }
+                String why = stop.reason().orElse("stop");
+                notifier.stopping("stopping (" + why + ")");
+                server.close();
+                return why.startsWith("SIG") ? ServerCli.OK : ServerCli.FAILED;
             }
-            // SIGTERM and SIGINT run the hook; the main thread then returns from awaitTermination.
-            Runtime.getRuntime().addShutdownHook(new Thread(server::close, "bourne-server-shutdown"));
-            server.awaitTermination();
-            return ServerCli.OK;
+        }
+
+        /**
+         * Sends {@code READY=1} when the server is ready: every listener serves (agent API, admin socket, federation
+         * listeners when configured), the datastore answers, the key manager is ACTIVE and the CA has an active X.509
+         * authority ({@link BourneServer#notReady()} empty). Returns whether it is ready.
+         */
+        static boolean readyNow(BourneServer server, SystemdNotifier notifier) {
+            if (!server.serving().isDone() || !server.notReady().isEmpty()) {
+                return false;
+            }
+            notifier.ready("ready: admin API on " + server.settings().socketPath() + ", agent API on port "
+                    + server.agentApiPort().map(String::valueOf).orElse("?"));
+            return true;
         }
     }
 

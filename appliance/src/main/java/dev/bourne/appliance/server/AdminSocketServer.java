@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Start-up guards the path as the agent's Workload API socket does: the path must fit {@code sun_path}; a lock file
  * ({@code <socket>.lock}) keeps a second server out; a socket a live server answers on is never taken over; a stale
- * socket is removed, any other file refused. {@link #close()} removes the socket only if it is still the one bound.
+ * socket is removed, any other file refused. {@link #close()} removes the socket only if it is still the one bound, and its lock file.
  */
 public final class AdminSocketServer implements AutoCloseable {
     /** {@code sun_path} is 108 bytes including the terminating NUL. */
@@ -203,8 +203,14 @@ public final class AdminSocketServer implements AutoCloseable {
                 Files.delete(socketPath);
             }
         } finally {
-            lock.release();
-            lockChannel.close();
+            try {
+                // Removed while still held, so a server starting now either finds the lock taken or no file: a stop
+                // (systemctl stop) leaves nothing behind in the runtime directory.
+                Files.deleteIfExists(socketPath.resolveSibling(socketPath.getFileName() + ".lock"));
+            } finally {
+                lock.release();
+                lockChannel.close();
+            }
         }
     }
 }

@@ -52,6 +52,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -100,6 +101,8 @@ public final class BourneServer implements AutoCloseable {
     private final List<NodeAttestor> extraAttestors;
     private final ServerMetrics metrics = new ServerMetrics();
     private final CountDownLatch terminated = new CountDownLatch(1);
+    private final CompletableFuture<Void> serving = new CompletableFuture<>();
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private final ScheduledExecutorService retry;
     private final ScheduledExecutorService maintenance;
 
@@ -374,6 +377,7 @@ public final class BourneServer implements AutoCloseable {
                 throw new ServerStartException("federation listeners: " + e.getMessage(), e);
             }
         }
+        serving.complete(null);
         return true;
     }
 
@@ -545,6 +549,21 @@ public final class BourneServer implements AutoCloseable {
         return settings;
     }
 
+    /**
+     * Completes once every listener serves: the agent API on TCP, the admin API on its Unix socket and, when
+     * configured, the federation listeners; the datastore is open and the CA active (so the key manager answered).
+     * While the key manager cannot serve yet it stays pending, and it never completes for a server closed before.
+     * Readiness also needs {@link #notReady()} to be empty (it is checked live: the datastore or HSM may go away).
+     */
+    public CompletableFuture<Void> serving() {
+        return serving.copy();
+    }
+
+    /** Completes when {@link #close()} completed, whoever called it (a stop, or a fatal failure after start). */
+    public CompletableFuture<Void> stopped() {
+        return stopped.copy();
+    }
+
     /** Blocks until {@link #close()} completed. */
     public void awaitTermination() throws InterruptedException {
         terminated.await();
@@ -574,6 +593,7 @@ public final class BourneServer implements AutoCloseable {
         closeQuietly("datastore", dataStore == null ? null : dataStore::close);
         metrics.close();
         terminated.countDown();
+        stopped.complete(null);
         LOG.info("server stopped");
     }
 
@@ -590,33 +610,5 @@ public final class BourneServer implements AutoCloseable {
         } catch (Exception e) {
             LOG.warn("closing the {} failed: {}", what, e.toString());
         }
-    }
-
-    /**
-     * Runs a server until the JVM is asked to stop (SIGTERM, SIGINT), for {@code bourne-server run}: returns 0 after a
-     * clean shutdown, or 1 after logging why the server could not start (each configuration error on its own line).
-     */
-    public static int runUntilSignal(ServerSettings settings) {
-        BourneServer server;
-        try {
-            server = start(settings, Clock.systemUTC());
-        } catch (ConfigException e) {
-            for (ConfigError error : e.errors()) {
-                LOG.error("configuration error: {}", error);
-            }
-            return 1;
-        } catch (ServerStartException e) {
-            LOG.error("the server could not start: {}", e.getMessage());
-            return 1;
-        }
-        Thread hook = new Thread(server::close, "bourne-server-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            server.awaitTermination();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            server.close();
-        }
-        return 0;
     }
 }

@@ -38,7 +38,7 @@ class WorkloadBenchSmokeTest {
         assertTrue(report.contains("SVID rotation to 20 FetchX509SVID streams over 5 connection(s) (3 rotations"),
                 report);
         assertTrue(report.contains("| update() call to the last stream's new SVID |"), report);
-        // The servers removed their sockets on close; only the agent's lock files (which it never deletes) remain.
+        // The servers removed their sockets (and their lock files) on close.
         try (Stream<Path> left = Files.walk(dir)) {
             assertEquals(List.of(), left.filter(Files::isRegularFile).map(Path::toString)
                     .filter(name -> !name.endsWith(".lock")).toList());
