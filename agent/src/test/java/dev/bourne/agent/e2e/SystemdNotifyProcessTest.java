@@ -89,7 +89,8 @@ class SystemdNotifyProcessTest {
                         "socket_path = \"/tmp/bourne-agent/public/api.sock\"", "socket_path = \"" + agentSocket + "\"",
                         "data_dir = \"./.data/agent\"", "data_dir = \"" + dir.resolve("agent") + "\"")));
 
-        // The server: stderr into a file whose device and inode go into JOURNAL_STREAM, as systemd does for the journal.
+        // The server: stderr into a file whose device and inode go into JOURNAL_STREAM, as systemd sets it for the
+        // journal's stream.
         Path serverLog = Files.createFile(dir.resolve("server.log"));
         Map<String, Object> logId = Files.readAttributes(serverLog, "unix:dev,ino");
         Process server = start(serverLog, Map.of("NOTIFY_SOCKET", serverNotify.notifySocket(),

@@ -17,13 +17,15 @@ import java.util.regex.Pattern;
 /**
  * Standard output and error as journald reads them: when systemd connects a stream to the journal it sets
  * {@code JOURNAL_STREAM=<device>:<inode>}, and a line that starts with {@code <N>} is stored with syslog priority N
- * (sd-daemon(3)), so {@code journalctl -p warning} finds warnings and errors. This stream adds that prefix to every line.
+ * (sd-daemon(3)), so {@code journalctl -p warning} finds warnings and errors. This stream adds that prefix to every
+ * line.
  *
  * <p>The priority comes from the line: a log record as slf4j-simple writes it ({@code [thread] LEVEL logger - text}:
- * ERROR 3, WARN 4, INFO 6, DEBUG and TRACE 7); the command line's own {@code Error:} (3) and {@code Warning:} (4) lines;
- * the lines of a stack trace (indented, {@code Caused by:}, {@code Suppressed:}) take the priority of the record they
- * belong to; anything else is 6 (info). Lines carry no time stamp: the journal adds its own (slf4j-simple prints
- * none unless {@code org.slf4j.simpleLogger.showDateTime} is set).
+ * ERROR 3, WARN 4, INFO 6, DEBUG and TRACE 7); the command line's own {@code Error:} (3) and {@code Warning:} (4)
+ * lines; the lines of a stack trace (the exception's class name and message, indented frames, {@code Caused by:},
+ * {@code Suppressed:}) take the priority of the record they follow; anything else is 6 (info). Lines carry no time
+ * stamp: the journal adds its own (slf4j-simple prints none unless {@code org.slf4j.simpleLogger.showDateTime} is
+ * set).
  */
 public final class JournalStream extends OutputStream {
     public static final String JOURNAL_STREAM = "JOURNAL_STREAM";
@@ -35,6 +37,9 @@ public final class JournalStream extends OutputStream {
 
     private static final Pattern RECORD = Pattern.compile("^(?:\\[[^\\]]*\\] )?(TRACE|DEBUG|INFO|WARN|ERROR) ");
     private static final Pattern PREFIXED = Pattern.compile("^<[0-7]>");
+    /** A stack trace's first line: the exception's class name, then its message. */
+    private static final Pattern THROWABLE =
+            Pattern.compile("^(?:[A-Za-z_$][\\w$]*\\.)+[A-Za-z_$][\\w$]*(?::.*)?$");
 
     private final OutputStream out;
     private final ByteArrayOutputStream line = new ByteArrayOutputStream(256);
@@ -96,7 +101,7 @@ public final class JournalStream extends OutputStream {
             };
         }
         if (text.startsWith("\t") || text.startsWith(" ") || text.startsWith("Caused by: ")
-                || text.startsWith("Suppressed: ")) {
+                || text.startsWith("Suppressed: ") || THROWABLE.matcher(text).matches()) {
             return lastRecord;
         }
         if (text.startsWith("Error: ") || text.startsWith("error: ")) {
