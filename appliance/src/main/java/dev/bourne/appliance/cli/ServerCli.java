@@ -54,6 +54,11 @@ public final class ServerCli implements Callable<Integer> {
         this(env, exists, clock, StopSignals::manual);
     }
 
+    /** For tests: as above, with {@code stop} as what ends {@code run} (the test calls {@link StopSignals#request}). */
+    public ServerCli(Map<String, String> env, Predicate<Path> exists, Clock clock, StopSignals stop) {
+        this(env, exists, clock, () -> stop);
+    }
+
     private ServerCli(Map<String, String> env, Predicate<Path> exists, Clock clock,
             Supplier<StopSignals> stopSignals) {
         this.env = Map.copyOf(env);
