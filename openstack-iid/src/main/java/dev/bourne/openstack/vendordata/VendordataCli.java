@@ -3,6 +3,9 @@ package dev.bourne.openstack.vendordata;
 import dev.bourne.core.config.ConfigError;
 import dev.bourne.core.config.ConfigException;
 import dev.bourne.core.config.ConfigResult;
+import dev.bourne.core.systemd.JournalStream;
+import dev.bourne.core.systemd.StopSignals;
+import dev.bourne.core.systemd.SystemdNotifier;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -22,7 +25,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import picocli.CommandLine;
@@ -67,22 +72,36 @@ public final class VendordataCli implements Callable<Integer> {
     static final String MAX_CONNECTIONS = "jdk.httpserver.maxConnections";
     static final String MAX_CONNECTIONS_VALUE = "512";
 
+    /** systemd's status line while the service is not ready (the log says why). */
+    static final String WAITING = "waiting: the signing keys are not loaded or the KeyManager cannot sign";
+    /** While the service is not ready, how often {@code run} checks it again (for systemd's READY=1). */
+    static final Duration READY_POLL = Duration.ofSeconds(5);
+
     private final Clock clock;
     private final Consumer<VendordataService> started;
+    private final Map<String, String> env;
+    private final Supplier<StopSignals> stopSignals;
 
-    /** The real process: the system clock. */
+    /** The real process: the system clock, its environment, and SIGTERM/SIGINT handled by {@code run}. */
     public VendordataCli() {
         this(Clock.systemUTC(), service -> {
-        });
+        }, System.getenv(), StopSignals::install);
     }
 
     /**
      * For tests: a clock, and a callback given the service once {@code run} has started it (a test closes it to end
-     * {@code run}).
+     * {@code run}); no systemd notifications and the JVM's own signal handling.
      */
     public VendordataCli(Clock clock, Consumer<VendordataService> started) {
+        this(clock, started, Map.of(), StopSignals::manual);
+    }
+
+    private VendordataCli(Clock clock, Consumer<VendordataService> started, Map<String, String> env,
+            Supplier<StopSignals> stopSignals) {
         this.clock = clock;
         this.started = started;
+        this.env = Map.copyOf(env);
+        this.stopSignals = stopSignals;
     }
 
     /** Runs the command line with {@code out} and {@code err} as its streams and returns its exit code. */
@@ -104,6 +123,8 @@ public final class VendordataCli implements Callable<Integer> {
 
     /** The launcher's entry point: the only place the process's exit status is set. */
     public static void main(String[] args) {
+        // First: under systemd, stdout and stderr lines get their journald priority (before anything holds them).
+        JournalStream.install(System.getenv());
         if (System.getProperty(MAX_REQUEST_TIME) == null) {
             System.setProperty(MAX_REQUEST_TIME, HTTP_TIME_LIMIT_SECONDS);
         }
@@ -173,10 +194,41 @@ public final class VendordataCli implements Callable<Integer> {
                 err.println("Error: the vendordata service could not start: " + e.getMessage());
                 return FAILED;
             }
-            // SIGTERM and SIGINT run the hook; the main thread then returns from awaitTermination.
+            // SIGTERM and SIGINT stop the service below (exit 0); any other way out still closes it through the hook.
             Runtime.getRuntime().addShutdownHook(new Thread(service::close, "bourne-vendordata-shutdown"));
+            StopSignals stop = cli.stopSignals.get();
+            Thread closed = new Thread(() -> {
+                try {
+                    service.awaitTermination();
+                    stop.request("the service stopped");
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "bourne-vendordata-closed");
+            closed.setDaemon(true);
+            closed.start();
             cli.started.accept(service);
-            service.awaitTermination();
+            // Under systemd (Type=notify): READY=1 once ready as GET /ready means it, STATUS= while waiting.
+            try (SystemdNotifier notifier = SystemdNotifier.create(cli.env, ProcessHandle.current().pid())) {
+                boolean stopped = false;
+                if (!service.ready()) {
+                    notifier.status(WAITING);
+                }
+                while (!service.ready()) {
+                    if (stop.await(READY_POLL)) {
+                        stopped = true;
+                        break;
+                    }
+                }
+                if (!stopped) {
+                    notifier.ready("ready: signing on port " + service.port());
+                }
+                while (!stop.await(Duration.ofHours(1))) {
+                    // Nothing to do until a stop: the service runs on its own threads.
+                }
+                notifier.stopping("stopping (" + stop.reason().orElse("stop") + ")");
+                service.close();
+            }
             return OK;
         }
 

@@ -155,6 +155,21 @@ public final class VendordataService implements AutoCloseable {
         return keys;
     }
 
+    /**
+     * Ready as {@code GET /ready} means it: the signing keys are loaded (trying once more now if they are not) and the
+     * KeyManager can sign.
+     */
+    public boolean ready() {
+        if (!keys.loaded()) {
+            try {
+                keys.rotateIfDue();
+            } catch (KeyManagerException | SigningKeysException e) {
+                return false;
+            }
+        }
+        return keyManager.status().isActive();
+    }
+
     /** Blocks until {@link #close} has run. */
     public void awaitTermination() throws InterruptedException {
         closed.await();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.nimbusds.jose.JWSObject;
+import dev.bourne.testing.systemd.NotifySocketReceiver;
 import com.nimbusds.jose.crypto.ECDSAVerifier;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWKSet;
@@ -104,16 +105,25 @@ class LauncherTest {
         assertTrue(outcome.err().startsWith(VendordataCli.CONFIG_REQUIRED), outcome.err());
     }
 
+    /**
+     * Also as systemd runs a {@code Type=notify} unit: {@code NOTIFY_SOCKET} on a datagram socket this test reads;
+     * {@code READY=1} comes when {@code /ready} answers 200, and SIGTERM gives {@code STOPPING=1} and exit status 0.
+     */
     @Test
     void run_realProcess_signsForNova_untilSigterm() throws Exception {
         int port = freePort();
         Path config = sampleConfig(port);
         Path err = dir.resolve("run-err.txt");
-        Process process = launcher("run", "-config", config.toString())
-                .redirectOutput(dir.resolve("run-out.txt").toFile()).redirectError(err.toFile()).start();
+        NotifySocketReceiver notify = NotifySocketReceiver.bind(dir.resolve("notify"));
+        ProcessBuilder builder = launcher("run", "-config", config.toString());
+        builder.environment().put("NOTIFY_SOCKET", notify.notifySocket());
+        Process process = builder.redirectOutput(dir.resolve("run-out.txt").toFile()).redirectError(err.toFile())
+                .start();
         try {
             HttpClient client = VendordataTestSupport.client();
-            awaitReady(client, port, process, err);
+            awaitReadyNotification(notify, process, err);
+            assertEquals(200, VendordataTestSupport.get(client, port, VendordataServer.READY_PATH).statusCode(),
+                    "READY=1 before /ready answered 200");
 
             HttpResponse<String> response = VendordataTestSupport.post(client, port,
                     VendordataTestSupport.json(VendordataTestSupport.novaBody()), Optional.of(TOKEN));
@@ -127,6 +137,12 @@ class LauncherTest {
             process.destroy();
             assertTrue(process.waitFor(2, TimeUnit.MINUTES), "bourne-vendordata did not stop on SIGTERM");
         }
+        assertEquals(0, process.exitValue(), "exit status after SIGTERM");
+        // Sent before it exited: the datagram waits in the socket.
+        NotifySocketReceiver.Notification stopping = notify.await("STOPPING=1", Duration.ofSeconds(10));
+        notify.close();
+        assertEquals("STOPPING=1\nSTATUS=stopping (SIGTERM)", stopping == null ? notify.received().toString()
+                : stopping.text());
         String log = Files.readString(err);
         assertTrue(log.contains("bourne.audit - IID issued: project_id=" + VendordataTestSupport.PROJECT), log);
         assertTrue(log.contains("IID signing service stopped"), log);
@@ -136,23 +152,19 @@ class LauncherTest {
                 Files.getPosixFilePermissions(dir.resolve(SigningKeyJournal.FILE_NAME))));
     }
 
-    /** Polls {@code /ready} until the process answers 200; fails if it exits first. */
-    private static void awaitReady(HttpClient client, int port, Process process, Path err) throws Exception {
+    /** Waits for {@code READY=1}; fails if the process exits first. */
+    private static void awaitReadyNotification(NotifySocketReceiver notify, Process process, Path err)
+            throws Exception {
         Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
         while (Instant.now().isBefore(deadline)) {
+            if (notify.await("READY=1", Duration.ofMillis(250)) != null) {
+                return;
+            }
             if (!process.isAlive()) {
                 throw new AssertionError("bourne-vendordata exited " + process.exitValue() + ": "
                         + Files.readString(err));
             }
-            try {
-                if (VendordataTestSupport.get(client, port, VendordataServer.READY_PATH).statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException e) {
-                // Not listening yet.
-            }
-            Thread.sleep(100);
         }
-        throw new AssertionError("bourne-vendordata was not ready in time: " + Files.readString(err));
+        throw new AssertionError("no READY=1 in time: " + notify.received() + "\n" + Files.readString(err));
     }
 }
