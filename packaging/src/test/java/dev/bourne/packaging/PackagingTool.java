@@ -36,7 +36,12 @@ public enum PackagingTool {
 
     /** The program's absolute path, or an {@link IllegalStateException} naming the package to install. */
     public Path path() {
-        return find(System.getenv("PATH")).orElseThrow(() -> new IllegalStateException(missingMessage()));
+        return pathIn(System.getenv("PATH"));
+    }
+
+    /** Like {@link #path()} with the given PATH value: lets a test see the missing-tool failure. */
+    Path pathIn(String pathEnv) {
+        return find(pathEnv).orElseThrow(() -> new IllegalStateException(missingMessage()));
     }
 
     Optional<Path> find(String pathEnv) {

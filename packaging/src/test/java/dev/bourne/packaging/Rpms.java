@@ -44,8 +44,15 @@ public final class Rpms {
     }
 
     private static Built build(int release) {
+        return build(release, ROOT.resolve("packaging/rpm"), ROOT.resolve("packaging/target/rpm-test/release-" + release));
+    }
+
+    /**
+     * Builds the RPMs now from the spec, units and configs in {@code sources} (a changed copy of packaging/rpm, for
+     * an upgrade test) into {@code out}, which is emptied first.
+     */
+    public static Built build(int release, Path sources, Path out) {
         PackagingTool.RPMBUILD.path();
-        Path out = ROOT.resolve("packaging/target/rpm-test/release-" + release);
         try {
             if (Files.isDirectory(out)) {
                 try (var old = Files.list(out)) {
@@ -59,7 +66,7 @@ public final class Rpms {
         }
         Exec.Result result = Exec.run(
                 List.of(BUILD_SCRIPT.toString(), "--skip-maven", "--out", out.toString(),
-                        "--release", Integer.toString(release)),
+                        "--release", Integer.toString(release), "--sources", sources.toString()),
                 Map.of(), Duration.ofMinutes(5)).requireSuccess();
         List<Path> paths = new ArrayList<>();
         for (String line : result.stdout().split("\n")) {
