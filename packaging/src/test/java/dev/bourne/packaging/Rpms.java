@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The bourne-server and bourne-agent RPMs, built by {@code packaging/rpm/build --skip-maven} at most once per JVM and
+ * The bourne-server, bourne-agent and bourne-vendordata RPMs, built by {@code packaging/rpm/build --skip-maven} at most once per JVM and
  * release number, for every test class that needs them (building takes a few seconds; the jars come from this Maven
  * reactor: the packaging module depends on the appliance and the agent, so they are packaged before its tests run).
  */
@@ -23,10 +23,16 @@ public final class Rpms {
 
     private static final Map<Integer, Built> BUILT = new ConcurrentHashMap<>();
 
-    /** The two RPMs of one build. */
-    public record Built(Path server, Path agent) {
+    /** The RPMs of one build. */
+    public record Built(Path server, Path agent, Path vendordata) {
+        /** The server and the agent. */
         public List<Path> both() {
             return List.of(server, agent);
+        }
+
+        /** All three. */
+        public List<Path> all() {
+            return List.of(server, agent, vendordata);
         }
     }
 
@@ -78,9 +84,12 @@ public final class Rpms {
                 .findFirst().orElseThrow(() -> new IllegalStateException("no bourne-server RPM in: " + result));
         Path agent = paths.stream().filter(p -> p.getFileName().toString().startsWith("bourne-agent-"))
                 .findFirst().orElseThrow(() -> new IllegalStateException("no bourne-agent RPM in: " + result));
-        if (paths.size() != 2 || !Files.isRegularFile(server) || !Files.isRegularFile(agent)) {
-            throw new IllegalStateException("packaging/rpm/build printed " + paths + ", expected two RPM files");
+        Path vendordata = paths.stream().filter(p -> p.getFileName().toString().startsWith("bourne-vendordata-"))
+                .findFirst().orElseThrow(() -> new IllegalStateException("no bourne-vendordata RPM in: " + result));
+        Built built = new Built(server, agent, vendordata);
+        if (paths.size() != 3 || !built.all().stream().allMatch(Files::isRegularFile)) {
+            throw new IllegalStateException("packaging/rpm/build printed " + paths + ", expected three RPM files");
         }
-        return new Built(server, agent);
+        return built;
     }
 }

@@ -73,6 +73,24 @@ class RpmContentsTest {
             "/var/lib/bourne drwxr-xr-x root:root ",
             "/var/lib/bourne/agent drwxr-x--- bourne-agent:bourne-agent ");
 
+    private static final List<String> VENDORDATA_FILES = List.of(
+            "/etc/bourne drwxr-x--- root:bourne ",
+            "/etc/bourne/vendordata drwxr-x--- root:bourne-vendordata ",
+            "/etc/bourne/vendordata.conf -rw-r----- root:bourne cn",
+            "/etc/sysconfig/bourne-vendordata -rw-r--r-- root:root cn",
+            "/usr/bin/bourne-vendordata -rwxr-xr-x root:root ",
+            "/usr/lib/systemd/system/bourne-vendordata.service -rw-r--r-- root:root ",
+            "/usr/lib/sysusers.d/bourne-vendordata.conf -rw-r--r-- root:root ",
+            "/usr/share/bourne drwxr-xr-x root:root ",
+            "/usr/share/bourne/vendordata drwxr-xr-x root:root ",
+            "/usr/share/doc/bourne-vendordata drwxr-xr-x root:root ",
+            "/usr/share/doc/bourne-vendordata/README.md -rw-r--r-- root:root d",
+            "/usr/share/doc/bourne-vendordata/README.packaging.md -rw-r--r-- root:root d",
+            "/usr/share/doc/bourne-vendordata/ca-and-hsm.md -rw-r--r-- root:root d",
+            "/usr/share/doc/bourne-vendordata/openstack.md -rw-r--r-- root:root d",
+            "/var/lib/bourne drwxr-xr-x root:root ",
+            "/var/lib/bourne/vendordata drwxr-x--- bourne-vendordata:bourne-vendordata ");
+
     private static final Pattern ENABLE_OR_START = Pattern.compile("systemctl\\s+(--[a-z-]+\\s+)*(enable|start|restart|reenable)\\b");
 
     @Test
@@ -86,15 +104,23 @@ class RpmContentsTest {
     }
 
     @Test
+    void vendordata_files_exactlyTheExpectedOnes() throws IOException {
+        assertFiles(Rpms.get().vendordata(), VENDORDATA_FILES, "/usr/share/bourne/vendordata/",
+                jarsOf("openstack-iid"));
+    }
+
+    @Test
     void configFiles_areConfigNoreplace() {
         assertEquals("/etc/bourne/server.conf\n/etc/sysconfig/bourne-server\n",
                 query(Rpms.get().server(), "-c"));
         assertEquals("/etc/bourne/agent.conf\n/etc/sysconfig/bourne-agent\n", query(Rpms.get().agent(), "-c"));
+        assertEquals("/etc/bourne/vendordata.conf\n/etc/sysconfig/bourne-vendordata\n",
+                query(Rpms.get().vendordata(), "-c"));
     }
 
     @Test
     void requires_java17AndSystemdOnly_noGeneratedJarRequires() {
-        for (Path rpm : Rpms.get().both()) {
+        for (Path rpm : Rpms.get().all()) {
             Set<String> requires = new TreeSet<>(List.of(query(rpm, "--requires").split("\n")));
             String name = rpm.getFileName().toString().replaceFirst("-[0-9].*", "");
             Set<String> expected = new TreeSet<>(Set.of(
@@ -110,16 +136,17 @@ class RpmContentsTest {
 
     @Test
     void scripts_createUsersAndFollowPresets_neverEnableOrStart() {
-        for (String role : List.of("server", "agent")) {
-            Path rpm = role.equals("server") ? Rpms.get().server() : Rpms.get().agent();
+        for (String role : List.of("server", "agent", "vendordata")) {
+            Path rpm = Rpms.get().all().get(List.of("server", "agent", "vendordata").indexOf(role));
             String scripts = query(rpm, "--scripts");
             String unit = "bourne-" + role + ".service";
             assertTrue(scripts.contains("systemd-sysusers --replace=/usr/lib/sysusers.d/bourne-" + role + ".conf -"),
                     scripts);
             // The %pre here-document is the packaged sysusers.d file, line for line.
             assertTrue(scripts.contains(read("bourne-" + role + ".sysusers").strip()), scripts);
-            assertTrue(scripts.contains("systemd-tmpfiles --create /usr/lib/tmpfiles.d/bourne-" + role + ".conf"),
-                    scripts);
+            // The signing service has no runtime directory, hence no tmpfiles.d file.
+            assertEquals(!role.equals("vendordata"),
+                    scripts.contains("systemd-tmpfiles --create /usr/lib/tmpfiles.d/bourne-" + role + ".conf"), scripts);
             assertTrue(scripts.contains("systemctl --no-reload preset " + unit), scripts);
             assertTrue(scripts.contains("systemctl --no-reload disable --now " + unit), scripts);
             assertTrue(scripts.contains("systemctl try-restart " + unit), scripts);
@@ -137,7 +164,7 @@ class RpmContentsTest {
 
     @Test
     void digests_ok() {
-        for (Path rpm : Rpms.get().both()) {
+        for (Path rpm : Rpms.get().all()) {
             Exec.Result result = Commands.runOk(PackagingTool.RPM, "-K", rpm.toString());
             assertEquals(rpm + ": digests OK", result.stdout().strip());
         }
@@ -147,7 +174,7 @@ class RpmContentsTest {
     void version_fromMaven_snapshotRelease() throws IOException {
         String mavenVersion = Files.readAllLines(Rpms.ROOT.resolve("appliance/target/maven-archiver/pom.properties"))
                 .stream().filter(l -> l.startsWith("version=")).findFirst().orElseThrow().substring(8);
-        for (Path rpm : Rpms.get().both()) {
+        for (Path rpm : Rpms.get().all()) {
             String vr = query(rpm, "--qf", "%{VERSION} %{RELEASE} %{ARCH}");
             if (mavenVersion.endsWith("-SNAPSHOT")) {
                 assertEquals(mavenVersion.replace("-SNAPSHOT", "") + " 0.1.snapshot noarch", vr);
@@ -169,7 +196,7 @@ class RpmContentsTest {
         assertEquals(expectedJars, packagedJars);
     }
 
-    /** The module's jar and its runtime dependencies, as Maven built them. */
+    /** The module's jar and its runtime dependencies, as Maven built them (bourne-<module>-<version>.jar). */
     private static Set<String> jarsOf(String module) throws IOException {
         Path target = Rpms.ROOT.resolve(module).resolve("target");
         Set<String> jars = new TreeSet<>();

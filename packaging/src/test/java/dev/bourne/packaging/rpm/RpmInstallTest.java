@@ -35,7 +35,7 @@ class RpmInstallTest {
 
     @BeforeAll
     static void install() throws IOException {
-        root = RpmRoot.install(temp, Rpms.get().both());
+        root = RpmRoot.install(temp, Rpms.get().all());
     }
 
     @Test
@@ -50,7 +50,9 @@ class RpmInstallTest {
         // Primary groups: the agent its own; the server's own too (the unit sets Group=bourne).
         assertEquals(Integer.toString(root.gid("bourne-agent")), agent.get(3));
         assertEquals(Integer.toString(root.gid("bourne-server")), server.get(3));
-        assertEquals(Set.of("bourne-server", "bourne-agent"), members("bourne"));
+        List<String> vendordata = root.entry("etc/passwd", "bourne-vendordata");
+        assertEquals(List.of("/var/lib/bourne/vendordata", "/usr/sbin/nologin"), vendordata.subList(5, 7));
+        assertEquals(Set.of("bourne-server", "bourne-agent", "bourne-vendordata"), members("bourne"));
         assertEquals(Set.of("bourne-agent"), members("tss"));
     }
 
@@ -74,6 +76,12 @@ class RpmInstallTest {
         root.assertOwnedBy("/var/lib/bourne", "0755", "root", "root");
         root.assertOwnedBy("/var/lib/bourne/server", "0750", "bourne-server", "bourne");
         root.assertOwnedBy("/var/lib/bourne/agent", "0750", "bourne-agent", "bourne-agent");
+        root.assertOwnedBy("/var/lib/bourne/vendordata", "0750", "bourne-vendordata", "bourne-vendordata");
+        root.assertOwnedBy("/etc/bourne/vendordata", "0750", "root", "bourne-vendordata");
+        root.assertOwnedBy("/etc/bourne/vendordata.conf", "0640", "root", "bourne");
+        root.assertOwnedBy("/usr/bin/bourne-vendordata", "0755", "root", "root");
+        root.assertOwnedBy("/usr/lib/systemd/system/bourne-vendordata.service", "0644", "root", "root");
+        root.assertOwnedBy("/usr/lib/sysusers.d/bourne-vendordata.conf", "0644", "root", "root");
         root.assertOwnedBy("/usr/share/bourne/server", "0755", "root", "root");
         root.assertOwnedBy("/usr/share/bourne/agent", "0755", "root", "root");
         try (var jars = Files.list(root.path("/usr/share/bourne/server"))) {
@@ -84,9 +92,12 @@ class RpmInstallTest {
         // /run is a tmpfs: its directories are %ghost, made by systemd-tmpfiles, never written by rpm.
         assertFalse(Files.exists(root.path("/run/bourne")));
         // The installed sysusers.d and tmpfiles.d files are the sources the tests used.
-        for (String role : List.of("server", "agent")) {
+        for (String role : List.of("server", "agent", "vendordata")) {
             assertEquals(Files.readString(RpmRoot.SOURCES.resolve("bourne-" + role + ".sysusers")),
                     Files.readString(root.path("/usr/lib/sysusers.d/bourne-" + role + ".conf")));
+            if (role.equals("vendordata")) {
+                continue;
+            }
             assertEquals(Files.readString(RpmRoot.SOURCES.resolve("bourne-" + role + ".tmpfiles")),
                     Files.readString(root.path("/usr/lib/tmpfiles.d/bourne-" + role + ".conf")));
         }
@@ -101,6 +112,9 @@ class RpmInstallTest {
         Exec.Result agent = launcher("agent", Map.of(), "--help");
         assertEquals(0, agent.exitCode(), agent.toString());
         assertTrue(agent.stdout().contains("Usage: bourne-agent"), agent.stdout());
+        Exec.Result vendordata = launcher("vendordata", Map.of(), "--help");
+        assertEquals(0, vendordata.exitCode(), vendordata.toString());
+        assertTrue(vendordata.stdout().contains("Usage: bourne-vendordata"), vendordata.stdout());
     }
 
     @Test
@@ -150,6 +164,13 @@ class RpmInstallTest {
         assertEquals(1, agent.exitCode(), agent.toString());
         assertTrue(agent.stderr().contains("agent.trust_domain: is required"), agent.stderr());
         assertTrue(agent.stderr().contains("agent.server_address: is required"), agent.stderr());
+        Exec.Result vendordata = launcher("vendordata", Map.of(), "validate", "-config",
+                root.path("/etc/bourne/vendordata.conf").toString());
+        assertEquals(1, vendordata.exitCode(), vendordata.toString());
+        for (String key : List.of("vendordata.issuer", "vendordata.audience",
+                "plugins.KeyManager.pkcs11.plugin_data.library", "plugins.KeyManager.pkcs11.plugin_data.token_label")) {
+            assertTrue(vendordata.stderr().contains(key + ": is required"), vendordata.stderr());
+        }
     }
 
     @Test
@@ -173,6 +194,27 @@ class RpmInstallTest {
     }
 
     @Test
+    @Order(5)
+    void installedVendordataConfig_withTheMarkedValuesAndItsFilesFilled_isValid() throws IOException {
+        // The operator's files in /etc/bourne/vendordata (here under the root): TLS certificate and key, Nova's token.
+        Path dir = root.path("/etc/bourne/vendordata");
+        Exec.run(List.of("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                "-keyout", dir.resolve("tls.key").toString(), "-out", dir.resolve("tls.crt").toString()),
+                Map.of(), java.time.Duration.ofSeconds(30)).requireSuccess();
+        Files.setPosixFilePermissions(dir.resolve("tls.key"), java.nio.file.attribute.PosixFilePermissions.fromString(
+                "rw-------"));
+        Files.writeString(dir.resolve("token"), "0123456789abcdef0123456789abcdef0123456789abcdef\n");
+        Files.setPosixFilePermissions(dir.resolve("token"), java.nio.file.attribute.PosixFilePermissions.fromString(
+                "rw-------"));
+        Path filled = fill("/etc/bourne/vendordata.conf", "issuer|audience|library|token_label");
+        Files.writeString(filled, Files.readString(filled).replace("\"/etc/bourne/vendordata/", "\"" + dir + "/"));
+        Exec.Result result = launcher("vendordata", Map.of(), "validate", "-config", filled.toString());
+        assertEquals(0, result.exitCode(), result.toString());
+        assertTrue(result.stdout().contains("valid"), result.toString());
+    }
+
+    @Test
     @Order(6)
     void upgrade_keepsTheEditedConfig_writesRpmnew() throws IOException {
         Path serverConf = root.path("/etc/bourne/server.conf");
@@ -191,13 +233,15 @@ class RpmInstallTest {
         }
         Files.writeString(sources.resolve("server.conf"), "# changed in release 2\n", StandardOpenOption.APPEND);
         Rpms.Built release2 = Rpms.build(2, sources, temp.resolve("rpms-2"));
-        root.rpm("-Uvh", release2.both());
+        root.rpm("-Uvh", release2.all());
 
         String release = Commands.runOk(PackagingTool.RPM, "-qp", "--qf", "%{RELEASE}",
                 release2.server().toString()).stdout();
         assertTrue(release.equals("2") || release.equals("0.2.snapshot"), release);
         assertEquals(release + "\n" + release + "\n", Commands.runOk(PackagingTool.RPM, "--root", root.dir().toString(),
                 "-q", "--qf", "%{RELEASE}\n", "bourne-server", "bourne-agent").stdout());
+        // The operator's files in the package's directory survive the upgrade.
+        assertTrue(Files.exists(root.path("/etc/bourne/vendordata/tls.key")));
         assertEquals(edited, Files.readString(serverConf), "the edited server.conf was replaced");
         Path rpmnew = root.path("/etc/bourne/server.conf.rpmnew");
         assertTrue(Files.exists(rpmnew), "no server.conf.rpmnew");

@@ -47,7 +47,7 @@ class RpmRequiresTest {
     void javaRequirement_resolvedByRpm(String name, String version, String provides, boolean satisfies)
             throws IOException {
         Path jre = provider(name, version, "Epoch: 1\nProvides: jre-headless = " + provides);
-        for (Path rpm : Rpms.get().both()) {
+        for (Path rpm : Rpms.get().all()) {
             Exec.Result result = Commands.run(PackagingTool.RPM, "--root", root.toString(), "--test", "-i",
                     "--noscripts", rpm.toString(), base.toString(), jre.toString());
             String output = result.stdout() + result.stderr();

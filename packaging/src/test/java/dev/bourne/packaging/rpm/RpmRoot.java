@@ -35,7 +35,8 @@ final class RpmRoot {
         Files.createDirectories(dir.resolve("etc"));  // systemd-sysusers creates the files, not the directory
         Commands.runOk(PackagingTool.SYSTEMD_SYSUSERS, "--root", dir.toString(),
                 SOURCES.resolve("bourne-server.sysusers").toString(),
-                SOURCES.resolve("bourne-agent.sysusers").toString());
+                SOURCES.resolve("bourne-agent.sysusers").toString(),
+                SOURCES.resolve("bourne-vendordata.sysusers").toString());
         RpmRoot root = new RpmRoot(dir);
         root.rpm("-ivh", rpms);
         return root;

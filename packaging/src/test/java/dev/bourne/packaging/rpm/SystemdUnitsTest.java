@@ -28,10 +28,10 @@ class SystemdUnitsTest {
     /**
      * Exposure scores ({@code systemd-analyze security}, 0 best to 10) measured with systemd 252, times ten as
      * --threshold takes them: server 1.3, agent 1.7 (the agent cannot have ProtectProc, ProcSubset, PrivateDevices
-     * or PrivateUsers: see its unit). A weaker unit fails here.
+     * or PrivateUsers: see its unit), vendordata 1.3. A weaker unit fails here.
      */
-    static final int SERVER_THRESHOLD = 13;
-    static final int AGENT_THRESHOLD = 17;
+    static final Map<String, Integer> THRESHOLDS = Map.of(
+            "bourne-server.service", 13, "bourne-agent.service", 17, "bourne-vendordata.service", 13);
 
     private static final Pattern EXPOSURE = Pattern.compile("Overall exposure level for ([a-z.-]+): ([0-9.]+) ");
 
@@ -42,7 +42,7 @@ class SystemdUnitsTest {
 
     @BeforeAll
     static void install() throws IOException {
-        root = RpmRoot.install(temp, Rpms.get().both());
+        root = RpmRoot.install(temp, Rpms.get().all());
         // The host's units (targets, sockets) beside ours, none replaced: verify loads what the units refer to.
         Exec.run(java.util.List.of("cp", "-an", "/usr/lib/systemd/system/.",
                 root.path("/usr/lib/systemd/system").toString()), Map.of(), java.time.Duration.ofMinutes(1))
@@ -58,7 +58,7 @@ class SystemdUnitsTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"bourne-server.service", "bourne-agent.service"})
+    @CsvSource({"bourne-server.service", "bourne-agent.service", "bourne-vendordata.service"})
     void verify_printsNothing(String unit) {
         Exec.Result result = Commands.run(PackagingTool.SYSTEMD_ANALYZE, "verify", "--root=" + root.dir(), unit);
         assertEquals(0, result.exitCode(), result.toString());
@@ -80,9 +80,9 @@ class SystemdUnitsTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"bourne-server.service, 13", "bourne-agent.service, 17"})
-    void security_underThreshold(String unit, int threshold) {
-        assertEquals(unit.contains("server") ? SERVER_THRESHOLD : AGENT_THRESHOLD, threshold);
+    @CsvSource({"bourne-server.service", "bourne-agent.service", "bourne-vendordata.service"})
+    void security_underThreshold(String unit) {
+        int threshold = THRESHOLDS.get(unit);
         Exec.Result result = Commands.run(PackagingTool.SYSTEMD_ANALYZE, "security", "--offline=true",
                 "--root=" + root.dir(), "--threshold=" + threshold, unit);
         assertEquals(0, result.exitCode(), result.toString());
@@ -118,5 +118,11 @@ class SystemdUnitsTest {
             assertFalse(agent.contains(forbidden), forbidden.strip());
         }
         assertTrue(agent.contains("\nInaccessiblePaths=-/run/bourne/server "), "the agent could reach the admin socket");
+        String vendordata = Files.readString(root.path("/usr/lib/systemd/system/bourne-vendordata.service"));
+        assertFalse(Pattern.compile("(?m)^MemoryDenyWriteExecute=").matcher(vendordata).find());
+        assertTrue(vendordata.contains("\nUser=bourne-vendordata\n") && vendordata.contains("\nSupplementaryGroups=bourne\n"));
+        assertTrue(vendordata.contains(
+                "\nExecStart=/usr/bin/bourne-vendordata run -config /etc/bourne/vendordata.conf\n"));
+        assertTrue(vendordata.contains("\nInaccessiblePaths=-/run/bourne/server "));
     }
 }
