@@ -91,6 +91,9 @@ class RpmContentsTest {
             "/var/lib/bourne drwxr-xr-x root:root ",
             "/var/lib/bourne/vendordata drwxr-x--- bourne-vendordata:bourne-vendordata ");
 
+    /** Whether this host's rpm defines systemd's RPM macros (RHEL, Fedora) or not (Debian). */
+    private static final boolean HOST_HAS_SYSTEMD_MACROS = !eval("%{undefined systemd_post}").strip().equals("1");
+
     private static final Pattern ENABLE_OR_START = Pattern.compile("systemctl\\s+(--[a-z-]+\\s+)*(enable|start|restart|reenable)\\b");
 
     @Test
@@ -124,7 +127,7 @@ class RpmContentsTest {
             Set<String> requires = new TreeSet<>(List.of(query(rpm, "--requires").split("\n")));
             String name = rpm.getFileName().toString().replaceFirst("-[0-9].*", "");
             Set<String> expected = new TreeSet<>(Set.of(
-                    "jre-headless >= 1:17", "systemd", "/bin/sh", "/bin/bash",
+                    "jre-headless >= 1:17", "systemd", "/bin/sh", "/usr/bin/bash",
                     "config(" + name + ") = " + query(rpm, "--qf", "%{VERSION}-%{RELEASE}"),
                     "rpmlib(CompressedFileNames) <= 3.0.4-1", "rpmlib(FileDigests) <= 4.6.0-1",
                     "rpmlib(PayloadFilesHavePrefix) <= 4.0-1", "rpmlib(PayloadIsZstd) <= 5.4.18-1"));
@@ -147,11 +150,20 @@ class RpmContentsTest {
             // The signing service has no runtime directory, hence no tmpfiles.d file.
             assertEquals(!role.equals("vendordata"),
                     scripts.contains("systemd-tmpfiles --create /usr/lib/tmpfiles.d/bourne-" + role + ".conf"), scripts);
+            assertFalse(ENABLE_OR_START.matcher(scripts).find(), "a scriptlet enables or starts something:\n"
+                    + scripts);
+            if (HOST_HAS_SYSTEMD_MACROS) {
+                // RHEL, Fedora: the spec uses the real macros (presets through systemd-update-helper or systemctl).
+                for (String macro : List.of("systemd_post", "systemd_preun", "systemd_postun_with_restart")) {
+                    String expansion = eval("%" + macro + " " + unit).strip();
+                    assertTrue(scripts.contains(expansion), macro + " missing:\n" + expansion + "\nin:\n" + scripts);
+                }
+                continue;
+            }
+            // Debian: the spec's own bodies, the classic ones of systemd's macros.
             assertTrue(scripts.contains("systemctl --no-reload preset " + unit), scripts);
             assertTrue(scripts.contains("systemctl --no-reload disable --now " + unit), scripts);
             assertTrue(scripts.contains("systemctl try-restart " + unit), scripts);
-            assertFalse(ENABLE_OR_START.matcher(scripts).find(), "a scriptlet enables or starts something:\n"
-                    + scripts);
             // preset only on first installation ($1 == 1), disable only on removal ($1 == 0), restart on upgrade.
             assertTrue(scripts.matches("(?s).*if \\[ \\$1 -eq 1 \\]; then\\s+#[^\\n]*\\s+systemctl --no-reload preset.*"),
                     scripts);
@@ -176,10 +188,11 @@ class RpmContentsTest {
                 .stream().filter(l -> l.startsWith("version=")).findFirst().orElseThrow().substring(8);
         for (Path rpm : Rpms.get().all()) {
             String vr = query(rpm, "--qf", "%{VERSION} %{RELEASE} %{ARCH}");
+            String dist = eval("%{?dist}").strip();  // .el9 on RHEL 9, nothing on Debian
             if (mavenVersion.endsWith("-SNAPSHOT")) {
-                assertEquals(mavenVersion.replace("-SNAPSHOT", "") + " 0.1.snapshot noarch", vr);
+                assertEquals(mavenVersion.replace("-SNAPSHOT", "") + " 0.1.snapshot" + dist + " noarch", vr);
             } else {
-                assertEquals(mavenVersion + " 1 noarch", vr);
+                assertEquals(mavenVersion + " 1" + dist + " noarch", vr);
             }
         }
     }
@@ -217,6 +230,10 @@ class RpmContentsTest {
         String[] all = Stream.concat(Stream.of("-qp"), Stream.concat(Stream.of(args), Stream.of(rpm.toString())))
                 .toArray(String[]::new);
         return Commands.runOk(PackagingTool.RPM, all).stdout();
+    }
+
+    private static String eval(String expression) {
+        return Commands.runOk(PackagingTool.RPM, "--eval", expression).stdout();
     }
 
     private static String read(String source) {

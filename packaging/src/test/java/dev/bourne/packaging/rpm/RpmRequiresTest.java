@@ -34,7 +34,7 @@ class RpmRequiresTest {
         root = Files.createDirectories(temp.resolve("root"));
         Commands.runOk(PackagingTool.RPM, "--root", root.toString(), "--initdb");
         // What every RHEL host has (systemd and the shells) in one package, so only the Java requirement is tested.
-        base = provider("host-base", "1", "Provides: systemd /bin/sh /bin/bash");
+        base = provider("host-base", "1", "Provides: systemd /bin/sh /usr/bin/bash");
     }
 
     @ParameterizedTest
