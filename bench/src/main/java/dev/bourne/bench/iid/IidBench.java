@@ -26,11 +26,11 @@ public final class IidBench {
     static final String USAGE = """
             usage: bench/run --suite iid [--quick] [--rounds N] [--slice-ms MS] [--warmup-ms MS] [--requests N]
                                          [--server-nodelay] [--out FILE]
-              --rounds     rounds; every ratio is computed inside a round (default 5)
-              --slice-ms   time each operation runs per round (default 1000)
+              --rounds     rounds; every ratio is computed inside a round (default 10)
+              --slice-ms   time each operation runs per round (default 500)
               --warmup-ms  time each operation runs before the first round, for the JIT (default 1500)
               --requests   timed HTTPS requests of each kind, POST /v1/iid and GET /live alternating, after a
-                           fifth as many untimed; 0 skips the HTTPS measurement (default 2000)
+                           fifth as many untimed; 0 skips the HTTPS measurement (default 1000)
               --server-nodelay
                            set TCP_NODELAY on the signing service's accepted sockets (the JDK HttpServer's
                            sun.net.httpserver.nodelay, off by default and as shipped; without it each HTTPS
@@ -179,10 +179,10 @@ public final class IidBench {
 
     /** Command-line arguments, each checked, with the error naming the argument. */
     static final class Arguments {
-        int rounds = 5;
-        long sliceMillis = 1000;
+        int rounds = 10;
+        long sliceMillis = 500;
         long warmupMillis = 1500;
-        int requests = 2000;
+        int requests = 1000;
         boolean serverNodelay;
         Path out;
 

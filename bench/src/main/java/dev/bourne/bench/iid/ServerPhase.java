@@ -22,6 +22,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyFactory;
+import java.security.Provider;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.Signature;
@@ -37,6 +38,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
 
 /**
  * The server's side of OpenStack IID attestation, one thread: the real {@link OpenStackServerAttestor} (built by
@@ -50,6 +52,8 @@ import java.util.stream.Stream;
  */
 final class ServerPhase implements AutoCloseable {
     static final String RAW_VERIFY = "raw ES256 verify (JCA SHA256withECDSA, SunEC)";
+    static final String RAW_VERIFY_BC = "for comparison: raw ES256 verify, BouncyCastle, key reused";
+    static final String RAW_VERIFY_BC_NEW_KEY = "for comparison: raw ES256 verify, BouncyCastle, key made per call";
     static final String VERIFY = "IidVerifier.verify (JWS parse, header checks, kid lookup, ES256, claims)";
     static final String ATTEST_MEMORY = "attest, jti ledger in memory";
     static final String ATTEST_SQLITE = "attest, jti ledger in SQLite (DataStoreJtiLedger)";
@@ -72,7 +76,10 @@ final class ServerPhase implements AutoCloseable {
             new Limit(ATTEST_SQLITE, List.of(RAW_VERIFY)),
             new Limit(ATTEST_SQLITE, List.of(RAW_VERIFY, LEDGER_SQLITE)),
             // The datastore's share: 1 - this ratio is the fraction of an attestation spent in the SQLite ledger.
-            new Limit(ATTEST_SQLITE, List.of(ATTEST_MEMORY)));
+            new Limit(ATTEST_SQLITE, List.of(ATTEST_MEMORY)),
+            // Not limits of Bourne's code: how the JDK's provider, which nimbus uses, compares with BouncyCastle.
+            new Limit(RAW_VERIFY, List.of(RAW_VERIFY_BC_NEW_KEY)),
+            new Limit(RAW_VERIFY, List.of(RAW_VERIFY_BC)));
 
     private final Path dir;
     private final SecureRandom random = new SecureRandom();
@@ -117,6 +124,23 @@ final class ServerPhase implements AutoCloseable {
         throughput.add(RAW_VERIFY, Throughput.timed(i -> {
             raw.update(documents.signingInput(i));
             require(raw.verify(documents.derSignature(i)), RAW_VERIFY);
+        }));
+        // For comparison, BouncyCastle (a provider object, never installed, as QuoteVerifier uses it): it precomputes
+        // tables for a public point on its first verification and keeps them with the key object.
+        Provider bouncyCastle = new BouncyCastleProvider();
+        KeyFactory bcKeys = KeyFactory.getInstance("EC", bouncyCastle);
+        byte[] encodedKey = publicKey.getEncoded();
+        Signature bc = Signature.getInstance("SHA256withECDSA", bouncyCastle);
+        bc.initVerify(bcKeys.generatePublic(new X509EncodedKeySpec(encodedKey)));
+        throughput.add(RAW_VERIFY_BC, Throughput.timed(i -> {
+            bc.update(documents.signingInput(i));
+            require(bc.verify(documents.derSignature(i)), RAW_VERIFY_BC);
+        }));
+        throughput.add(RAW_VERIFY_BC_NEW_KEY, Throughput.timed(i -> {
+            Signature fresh = Signature.getInstance("SHA256withECDSA", bouncyCastle);
+            fresh.initVerify(bcKeys.generatePublic(new X509EncodedKeySpec(encodedKey)));
+            fresh.update(documents.signingInput(i));
+            require(fresh.verify(documents.derSignature(i)), RAW_VERIFY_BC_NEW_KEY);
         }));
         // Verification alone does not consume the jti: the first batch is reused.
         byte[][] firstBatch = new byte[BATCH][];

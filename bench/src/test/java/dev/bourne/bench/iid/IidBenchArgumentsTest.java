@@ -40,10 +40,10 @@ class IidBenchArgumentsTest {
     @Test
     void parse_nothing_defaults() {
         IidBench.Arguments a = IidBench.Arguments.parse(new String[0]);
-        assertEquals(5, a.rounds);
-        assertEquals(1000, a.sliceMillis);
+        assertEquals(10, a.rounds);
+        assertEquals(500, a.sliceMillis);
         assertEquals(1500, a.warmupMillis);
-        assertEquals(2000, a.requests);
+        assertEquals(1000, a.requests);
         assertFalse(a.serverNodelay);
         assertEquals(null, a.out);
     }

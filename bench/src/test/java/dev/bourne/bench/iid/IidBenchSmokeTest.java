@@ -31,7 +31,8 @@ class IidBenchSmokeTest {
         String report = IidBench.run(arguments, dir);
 
         for (String name : List.of(ServerPhase.RAW_VERIFY, ServerPhase.VERIFY, ServerPhase.ATTEST_MEMORY,
-                ServerPhase.ATTEST_SQLITE, ServerPhase.LEDGER_SQLITE, SigningPhase.RAW_SIGN, SigningPhase.SIGN)) {
+                ServerPhase.ATTEST_SQLITE, ServerPhase.LEDGER_SQLITE, ServerPhase.RAW_VERIFY_BC,
+                ServerPhase.RAW_VERIFY_BC_NEW_KEY, SigningPhase.RAW_SIGN, SigningPhase.SIGN)) {
             Matcher row = Pattern.compile("\\| " + Pattern.quote(name) + " \\| ([0-9,]+) \\|").matcher(report);
             assertTrue(row.find(), name + " missing:\n" + report);
             assertTrue(Long.parseLong(row.group(1).replace(",", "")) > 0, report);
