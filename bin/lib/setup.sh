@@ -163,3 +163,36 @@ bourne::start_postgres() {
             ;;
     esac
 }
+
+# The npm projects the tests run with Node.js (independent JOSE/OIDC implementations), installed once with `npm ci`
+# from their lock files: again only when the lock file changed since the last install.
+BOURNE_NODE_PROJECTS=(appliance/src/test/node/oidc-verify)
+
+# Installs Node.js and npm when missing (Node 20.19 or newer is needed: Debian 13 and RHEL 10 ship it; older releases
+# need a newer nodejs package), then the npm projects' modules.
+bourne::install_node_modules() {
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        bourne::log "Installing Node.js and npm"
+        case "$(bourne::os_family)" in
+            debian)
+                bourne::as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+                bourne::as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+                    nodejs npm || bourne::die "apt-get install nodejs npm failed"
+                ;;
+            rhel)
+                bourne::as_root dnf install -y nodejs npm || bourne::die "dnf install nodejs npm failed"
+                ;;
+            *)
+                bourne::die "unsupported OS: install Node.js 20.19+ and npm yourself, then rerun"
+                ;;
+        esac
+    fi
+    local project
+    for project in "${BOURNE_NODE_PROJECTS[@]}"; do
+        if [ ! -f "$project/node_modules/.package-lock.json" ] \
+            || [ "$project/package-lock.json" -nt "$project/node_modules/.package-lock.json" ]; then
+            bourne::log "Installing npm modules in $project"
+            (cd "$project" && npm ci --no-audit --no-fund) || bourne::die "npm ci failed in $project"
+        fi
+    done
+}

@@ -3,7 +3,6 @@ package dev.bourne.agent.cache;
 import dev.bourne.agent.workloadapi.JwtSvidMintException;
 import dev.bourne.agent.workloadapi.WorkloadIdentities;
 import dev.bourne.agent.workloadapi.WorkloadIdentity;
-import dev.bourne.core.bundle.BundleSource;
 import dev.bourne.core.selector.Selector;
 import dev.bourne.core.spiffeid.SpiffeId;
 import java.util.List;
@@ -86,12 +85,6 @@ public final class IdentityCache implements WorkloadIdentities {
     public Optional<WorkloadIdentity> identityFor(List<Selector> selectors) {
         CacheContents now = contents.get();
         return now == null ? Optional.empty() : Optional.of(now.identityFor(Set.copyOf(selectors)));
-    }
-
-    @Override
-    public Optional<BundleSource> bundles() {
-        CacheContents now = contents.get();
-        return now == null ? Optional.empty() : Optional.of(BundleSource.of(now.allBundles()));
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.bourne.agent.sync;
 
 import dev.bourne.agent.node.ServerCallException;
 import dev.bourne.core.bundle.SpiffeBundle;
+import dev.bourne.core.spiffeid.TrustDomain;
 import java.util.List;
 import java.util.Map;
 
@@ -11,8 +12,13 @@ import java.util.Map;
  */
 public interface EntryServer {
 
-    /** SyncAuthorizedEntries: what changed since the revisions the agent holds. */
-    EntryChanges sync(Map<String, Long> known) throws ServerCallException;
+    /**
+     * SyncAuthorizedEntries: what changed since the entry revisions and federated bundle digests the agent holds.
+     *
+     * @param known the revision of each entry the agent holds (served or ignored), by entry id
+     * @param knownBundles the digest of each federated bundle the agent holds, by trust domain
+     */
+    EntryChanges sync(Map<String, Long> known, Map<TrustDomain, String> knownBundles) throws ServerCallException;
 
     /** BatchNewX509SVID: one result per request, in request order. */
     List<SvidResult> newX509Svids(List<SvidRequest> requests) throws ServerCallException;

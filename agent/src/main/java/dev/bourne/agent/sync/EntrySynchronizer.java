@@ -11,6 +11,7 @@ import dev.bourne.agent.workloadapi.WorkloadX509Svid;
 import dev.bourne.core.bundle.BundleSource;
 import dev.bourne.core.bundle.SpiffeBundle;
 import dev.bourne.core.spiffeid.SpiffeId;
+import dev.bourne.core.spiffeid.TrustDomain;
 import dev.bourne.core.svid.x509.X509Svid;
 import dev.bourne.core.svid.x509.X509SvidException;
 import dev.bourne.core.svid.x509.X509SvidVerifier;
@@ -24,14 +25,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One round of the agent's entry sync: asks the server what changed, mints X.509-SVIDs for new and changed entries
- * and for SVIDs past half their lifetime (pre-minting, so a workload never waits for the server), verifies every SVID
- * against the trust bundle, and publishes entries, SVIDs and bundle to the {@link IdentityCache} in one atomic swap.
+ * One round of the agent's entry sync: asks the server what changed (entries, and the federated bundles those
+ * entries federate with), mints X.509-SVIDs for new and changed entries and for SVIDs past half their lifetime
+ * (pre-minting, so a workload never waits for the server), verifies every SVID against the trust bundle, and publishes
+ * entries, SVIDs, bundle and federated bundles to the {@link IdentityCache} in one atomic swap.
  *
  * <p>Not thread-safe: the sync loop calls {@link #syncOnce} from one thread.
  */
@@ -48,6 +51,8 @@ public final class EntrySynchronizer {
     private final Map<String, SyncedEntry> entries = new LinkedHashMap<>();
     /** Revisions of entries the server sent that are not served (node aliases, unusable): not asked for again. */
     private final Map<String, Long> ignored = new LinkedHashMap<>();
+    /** Federated bundles the server sent for the agent's entries, by trust domain, in name order. */
+    private final Map<TrustDomain, FederatedBundleUpdate> federated = new TreeMap<>();
     private final Consumer<SpiffeBundle> bundleListener;
 
     /**
@@ -80,8 +85,21 @@ public final class EntrySynchronizer {
         Map<String, Long> known = new LinkedHashMap<>();
         entries.forEach((id, e) -> known.put(id, e.revision()));
         known.putAll(ignored);
-        EntryChanges changes = server.sync(known);
-        List<String> failures = new ArrayList<>();
+        Map<TrustDomain, String> knownBundles = new LinkedHashMap<>();
+        federated.forEach((td, b) -> knownBundles.put(td, b.digest()));
+        EntryChanges changes = server.sync(known, knownBundles);
+        List<String> failures = new ArrayList<>(changes.bundleFailures());
+        for (TrustDomain removed : changes.removedFederatedBundles()) {
+            federated.remove(removed);
+        }
+        for (FederatedBundleUpdate update : changes.federatedBundles()) {
+            if (update.bundle().trustDomain().equals(bundle.trustDomain())) {
+                failures.add("federated bundle of the agent's own trust domain " + bundle.trustDomain()
+                        + " refused");
+                continue;
+            }
+            federated.put(update.bundle().trustDomain(), update);
+        }
         for (EntryChanges.Ignored entry : changes.ignored()) {
             if (!entry.expected()) {
                 failures.add("entry " + entry.id() + " " + entry.reason());
@@ -162,7 +180,9 @@ public final class EntrySynchronizer {
         for (SyncedEntry entry : entries.values()) {
             published.add(entry.entry());
         }
-        CacheContents next = new CacheContents(bundle, Map.of(), published, svids);
+        Map<TrustDomain, SpiffeBundle> federatedBundles = new LinkedHashMap<>();
+        federated.forEach((td, b) -> federatedBundles.put(td, b.bundle()));
+        CacheContents next = new CacheContents(bundle, federatedBundles, published, svids);
         cache.update(next);
         return new Report(changes.changed().size(), changes.removed().size(), minted, failures);
     }
@@ -182,10 +202,16 @@ public final class EntrySynchronizer {
         return Optional.empty();
     }
 
-    /** Forgets every entry (after re-attestation as a different agent). */
+    /** The federated bundles held now, by trust domain. */
+    public Map<TrustDomain, FederatedBundleUpdate> federatedBundles() {
+        return Map.copyOf(federated);
+    }
+
+    /** Forgets every entry and federated bundle (after re-attestation as a different agent). */
     public void reset() {
         entries.clear();
         ignored.clear();
+        federated.clear();
     }
 
     private static boolean stillValid(WorkloadX509Svid svid, Instant now) {

@@ -8,6 +8,8 @@ import dev.bourne.api.v1.BatchNewX509SVIDRequest;
 import dev.bourne.api.v1.BatchNewX509SVIDResponse;
 import dev.bourne.api.v1.EntryGrpc;
 import dev.bourne.api.v1.EntryRevision;
+import dev.bourne.api.v1.FederatedBundle;
+import dev.bourne.api.v1.FederatedBundleRevision;
 import dev.bourne.api.v1.JWTSVID;
 import dev.bourne.api.v1.NewJWTSVIDRequest;
 import dev.bourne.api.v1.NewX509SVIDParams;
@@ -22,6 +24,7 @@ import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -39,10 +42,13 @@ public final class GrpcEntryServer implements EntryServer {
     }
 
     @Override
-    public EntryChanges sync(Map<String, Long> known) throws ServerCallException {
+    public EntryChanges sync(Map<String, Long> known, Map<TrustDomain, String> knownBundles)
+            throws ServerCallException {
         SyncAuthorizedEntriesRequest.Builder request = SyncAuthorizedEntriesRequest.newBuilder();
         known.forEach((id, revision) -> request.addKnown(EntryRevision.newBuilder().setId(id)
                 .setRevisionNumber(revision)));
+        knownBundles.forEach((td, digest) -> request.addKnownFederatedBundles(FederatedBundleRevision.newBuilder()
+                .setTrustDomain(td.name()).setDigest(ByteString.copyFrom(HexFormat.of().parseHex(digest)))));
         SyncAuthorizedEntriesResponse response;
         try {
             response = EntryGrpc.newBlockingStub(connection.channel())
@@ -61,7 +67,40 @@ public final class GrpcEntryServer implements EntryServer {
                         EntryProtos.isNodeAlias(entry, trustDomain)));
             }
         }
-        return new EntryChanges(changed, response.getRemovedIdsList(), ignored);
+        List<FederatedBundleUpdate> bundles = new ArrayList<>();
+        List<String> bundleFailures = new ArrayList<>();
+        for (FederatedBundle message : response.getFederatedBundlesList()) {
+            String td = message.getBundle().getTrustDomain();
+            try {
+                TrustDomain federated = TrustDomain.parse(td);
+                if (federated.equals(trustDomain)) {
+                    throw new IllegalArgumentException("it is the agent's own trust domain");
+                }
+                if (message.getDigest().isEmpty()) {
+                    throw new IllegalArgumentException("it has no digest");
+                }
+                bundles.add(new FederatedBundleUpdate(AgentApiClient.bundle(federated, message.getBundle()),
+                        HexFormat.of().formatHex(message.getDigest().toByteArray())));
+            } catch (IllegalArgumentException | ServerCallException e) {
+                bundleFailures.add("federated bundle of " + printable(td) + " refused: " + e.getMessage());
+            }
+        }
+        List<TrustDomain> removedBundles = new ArrayList<>();
+        for (String td : response.getRemovedFederatedBundlesList()) {
+            try {
+                removedBundles.add(TrustDomain.parse(td));
+            } catch (IllegalArgumentException e) {
+                // The agent never holds a bundle under a name that does not parse: nothing to remove.
+            }
+        }
+        return new EntryChanges(changed, response.getRemovedIdsList(), ignored, bundles, removedBundles,
+                bundleFailures);
+    }
+
+    /** A server-sent name as it may appear in a log line: bounded, without control characters. */
+    private static String printable(String text) {
+        String bounded = text.length() > 255 ? text.substring(0, 255) + "..." : text;
+        return '"' + bounded.replaceAll("\\p{Cntrl}", "?") + '"';
     }
 
     @Override

@@ -46,15 +46,25 @@ final class WorkloadApiProtos {
                     .setBundle(bundle)
                     .setHint(svid.hint()));
         }
-        identity.federatedBundles().forEach((td, b) ->
-                response.putFederatedBundles(td.idString(), der(b.x509Authorities())));
+        identity.federatedBundles().forEach((td, b) -> {
+            if (!b.x509Authorities().isEmpty()) {
+                response.putFederatedBundles(td.idString(), der(b.x509Authorities()));
+            }
+        });
         return response.build();
     }
 
+    /**
+     * Every bundle of the workload with X.509 authorities. A federated bundle holding only JWT authorities is left
+     * out of X.509 answers: it can validate no X.509-SVID, and an empty value makes clients such as java-spiffe
+     * (which refuses a bundle without certificates) fail the whole update.
+     */
     static X509BundlesResponse x509BundlesResponse(WorkloadIdentity identity) {
         X509BundlesResponse.Builder response = X509BundlesResponse.newBuilder();
         for (SpiffeBundle bundle : identity.allBundles()) {
-            response.putBundles(bundle.trustDomain().idString(), der(bundle.x509Authorities()));
+            if (!bundle.x509Authorities().isEmpty()) {
+                response.putBundles(bundle.trustDomain().idString(), der(bundle.x509Authorities()));
+            }
         }
         return response.build();
     }

@@ -161,7 +161,10 @@ public final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorklo
             if (!identity.hasIdentity() && !allowUnauthenticatedVerifiers) {
                 throw new Refused(Refusal.NO_IDENTITY, NO_IDENTITY_ISSUED);
             }
-            BundleSource bundles = identities.bundles().orElseThrow(() -> new Refused(Refusal.NOT_READY, NOT_READY));
+            // Only the caller's own bundles: the agent's trust domain and the domains its entries federate with
+            // (SPIRE does the same). A token of a domain the caller was not given a bundle for is refused, as its
+            // own validation with the bundles from FetchJWTBundles would refuse it.
+            BundleSource bundles = BundleSource.of(identity.allBundles());
             JwtSvid svid;
             try {
                 svid = new JwtSvidValidator(bundles, clock, JWT_SKEW, provider)

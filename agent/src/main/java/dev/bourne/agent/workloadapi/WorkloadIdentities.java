@@ -1,6 +1,5 @@
 package dev.bourne.agent.workloadapi;
 
-import dev.bourne.core.bundle.BundleSource;
 import dev.bourne.core.selector.Selector;
 import dev.bourne.core.spiffeid.SpiffeId;
 import java.util.List;
@@ -8,8 +7,8 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * Where the Workload API gets what it hands out: the identities matching a workload's selectors, the trust bundles,
- * and JWT-SVIDs. Implemented by the agent's identity cache ({@code dev.bourne.agent.cache.IdentityCache}).
+ * Where the Workload API gets what it hands out: the identities matching a workload's selectors (with the trust
+ * bundles that workload may have), and JWT-SVIDs. Implemented by the agent's identity cache ({@code dev.bourne.agent.cache.IdentityCache}).
  *
  * <p>Empty results mean the agent is not ready (no bundle yet): the Workload API answers UNAVAILABLE.
  */
@@ -17,9 +16,6 @@ public interface WorkloadIdentities {
 
     /** The identity of a workload with these selectors now, or empty when the agent is not ready. */
     Optional<WorkloadIdentity> identityFor(List<Selector> selectors);
-
-    /** Every bundle the agent holds (its own and all federated ones), or empty when not ready. */
-    Optional<BundleSource> bundles();
 
     /**
      * Calls {@code listener} now with the current identity of a workload with these selectors, then again whenever

@@ -73,7 +73,6 @@ class IdentityCacheTest {
     void notReady_emptyAndMintRefused() {
         IdentityCache cache = cache();
         assertEquals(Optional.empty(), cache.identityFor(List.of(UID)));
-        assertEquals(Optional.empty(), cache.bundles());
         assertThrows(JwtSvidMintException.class,
                 () -> cache.mintJwtSvid(SpiffeId.parse("spiffe://example.org/a"), List.of("x")));
     }

@@ -31,7 +31,7 @@ final class RuntimeTestSupport {
         return new ServerSettings(s.bindAddress(), agentPort, s.socketPath(), s.trustDomain(), s.dataDir(),
                 s.logLevel(), s.logFormat(), s.caTtl(), s.defaultX509SvidTtl(), s.defaultJwtSvidTtl(), s.agentTtl(),
                 s.caKeyType(), s.jwtKeyType(), s.jwtIssuer(), s.caSubject(), s.auditLogEnabled(),
-                HealthCheckSettings.DEFAULTS, Optional.empty(), s.plugins());
+                HealthCheckSettings.DEFAULTS, Optional.empty(), s.plugins(), s.federation(), s.oidcDiscovery());
     }
 
     /**
@@ -41,6 +41,15 @@ final class RuntimeTestSupport {
      */
     static ServerSettings serverSettings(Path serverDir, Duration agentTtl, boolean auditLog, String nodeAttestors,
             int agentPort) throws Exception {
+        return serverSettings(serverDir, "example.org", "", agentTtl, auditLog, nodeAttestors, agentPort);
+    }
+
+    /**
+     * {@link #serverSettings(Path, Duration, boolean, String, int)} for trust domain {@code trustDomain}, with
+     * {@code serverExtra} (more keys and blocks, such as {@code federation { ... }}) inside the {@code server} block.
+     */
+    static ServerSettings serverSettings(Path serverDir, String trustDomain, String serverExtra, Duration agentTtl,
+            boolean auditLog, String nodeAttestors, int agentPort) throws Exception {
         Files.createDirectories(serverDir);
         Path file = serverDir.resolve("server.conf");
         Files.writeString(file, """
@@ -48,10 +57,11 @@ final class RuntimeTestSupport {
                     bind_address = "127.0.0.1"
                     bind_port = "8081"
                     socket_path = "%s"
-                    trust_domain = "example.org"
+                    trust_domain = "%s"
                     data_dir = "%s"
                     agent_ttl = "%ds"
                     audit_log_enabled = %s
+                %s
                 }
                 plugins {
                 %s
@@ -63,8 +73,8 @@ final class RuntimeTestSupport {
                     }
                     KeyManager "disk" { plugin_data { keys_path = "%s" } }
                 }
-                """.formatted(serverDir.resolve("private/api.sock"), serverDir.resolve("data"), agentTtl.toSeconds(),
-                auditLog, nodeAttestors, serverDir.resolve("data/datastore.sqlite3"),
+                """.formatted(serverDir.resolve("private/api.sock"), trustDomain, serverDir.resolve("data"),
+                agentTtl.toSeconds(), auditLog, serverExtra, nodeAttestors, serverDir.resolve("data/datastore.sqlite3"),
                 serverDir.resolve("data/keys")));
         return serverSettings(file, agentPort);
     }
@@ -75,12 +85,18 @@ final class RuntimeTestSupport {
      */
     static AgentSettings agentSettings(BourneServer server, int port, Path dir, Path dataDir, String plugins)
             throws Exception {
+        return agentSettings(server, "example.org", port, dir, dataDir, plugins);
+    }
+
+    /** {@link #agentSettings(BourneServer, int, Path, Path, String)} for an agent of trust domain {@code trustDomain}. */
+    static AgentSettings agentSettings(BourneServer server, String trustDomain, int port, Path dir, Path dataDir,
+            String plugins) throws Exception {
         Path bundle = bootstrapBundle(server, dir.resolve("bootstrap.pem"));
         Path conf = dir.resolve("agent.conf");
         Files.writeString(conf, """
                 agent {
                     data_dir = "%s"
-                    trust_domain = "example.org"
+                    trust_domain = "%s"
                     server_address = "127.0.0.1"
                     server_port = %d
                     socket_path = "%s"
@@ -89,7 +105,7 @@ final class RuntimeTestSupport {
                 plugins {
                 %s
                 }
-                """.formatted(dataDir, port, dir.resolve("api.sock"), bundle, plugins));
+                """.formatted(dataDir, trustDomain, port, dir.resolve("api.sock"), bundle, plugins));
         return AgentSettings.load(conf).orElseThrow();
     }
 

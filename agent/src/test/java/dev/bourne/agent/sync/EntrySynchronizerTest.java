@@ -17,6 +17,7 @@ import dev.bourne.agent.workloadapi.WorkloadX509Svid;
 import dev.bourne.core.bundle.SpiffeBundle;
 import dev.bourne.core.selector.Selector;
 import dev.bourne.core.spiffeid.SpiffeId;
+import dev.bourne.core.spiffeid.TrustDomain;
 import dev.bourne.testing.pki.TestCa;
 import dev.bourne.testing.pki.TestKeys;
 import dev.bourne.testing.time.MutableClock;
@@ -29,6 +30,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -219,5 +221,85 @@ class EntrySynchronizerTest {
         sync.reset();
         assertEquals(1, sync.syncOnce().changed());
         assertEquals(Set.of("e1"), sync.entries().keySet());
+    }
+
+    private static final TrustDomain PARTNER = TrustDomain.parse("partner.org");
+    private static final TrustDomain OTHER = TrustDomain.parse("other.org");
+
+    private static WorkloadEntry federating(String id, String path, Selector selector, TrustDomain... domains) {
+        return new WorkloadEntry(id, SpiffeId.parse("spiffe://example.org/" + path), Set.of(selector),
+                Set.of(domains), "");
+    }
+
+    private static FederatedBundleUpdate federatedBundle(TrustDomain td, String digest) {
+        return new FederatedBundleUpdate(SpiffeBundle.of(td, List.of(TestCa.root(td.name()).certificate()),
+                Map.of()), digest);
+    }
+
+    @Test
+    void federatedBundles_publishedPerEntry_digestsSentBack_updatesAndRemovalsApplied() throws Exception {
+        server.put(federating("e1", "web", UID_1000, PARTNER), 1);
+        server.put(federating("e2", "db", UID_1001, OTHER), 1);
+        FederatedBundleUpdate partner = federatedBundle(PARTNER, "aa");
+        server.federated.put(PARTNER, partner);
+        server.federated.put(OTHER, federatedBundle(OTHER, "bb"));
+
+        sync.syncOnce();
+        assertEquals(Map.of(PARTNER, partner.bundle()), identity(UID_1000).federatedBundles());
+        assertEquals(Set.of(OTHER), identity(UID_1001).federatedBundles().keySet());
+        assertEquals(Map.of(), server.bundleSyncs.get(0));
+
+        sync.syncOnce();
+        assertEquals(Map.of(PARTNER, "aa", OTHER, "bb"), server.bundleSyncs.get(1));
+
+        // The peer rotated its CA: the new bundle replaces the old one in the workload's identity.
+        FederatedBundleUpdate rotated = federatedBundle(PARTNER, "cc");
+        server.federated.put(PARTNER, rotated);
+        sync.syncOnce();
+        assertEquals(Map.of(PARTNER, rotated.bundle()), identity(UID_1000).federatedBundles());
+
+        server.federated.remove(OTHER);
+        sync.syncOnce();
+        assertEquals(Map.of(), identity(UID_1001).federatedBundles());
+        assertEquals(Set.of(PARTNER), sync.federatedBundles().keySet());
+        assertEquals(Map.of(PARTNER, "cc", OTHER, "bb"), server.bundleSyncs.get(3));
+        sync.syncOnce();
+        assertEquals(Map.of(PARTNER, "cc"), server.bundleSyncs.get(4));
+    }
+
+    @Test
+    void federatedBundleOfTheOwnTrustDomain_refused() throws Exception {
+        server.put(federating("e1", "web", UID_1000, PARTNER), 1);
+        server.federated.put(TrustDomain.parse("example.org"), federatedBundle(TrustDomain.parse("example.org"),
+                "dd"));
+        server.federated.put(PARTNER, federatedBundle(PARTNER, "aa"));
+
+        EntrySynchronizer.Report report = sync.syncOnce();
+        assertEquals(List.of("federated bundle of the agent's own trust domain example.org refused"),
+                report.failures());
+        assertEquals(Set.of(PARTNER), identity(UID_1000).federatedBundles().keySet());
+        // The own bundle is still the server's CA, not the impostor.
+        assertEquals(List.of(server.ca.certificate()), identity(UID_1000).bundle().x509Authorities());
+    }
+
+    @Test
+    void serverDown_federatedBundlesKept() throws Exception {
+        server.put(federating("e1", "web", UID_1000, PARTNER), 1);
+        server.federated.put(PARTNER, federatedBundle(PARTNER, "aa"));
+        sync.syncOnce();
+        server.down = true;
+        assertThrows(ServerCallException.class, sync::syncOnce);
+        assertEquals(Set.of(PARTNER), identity(UID_1000).federatedBundles().keySet());
+    }
+
+    @Test
+    void reset_forgetsFederatedBundles() throws Exception {
+        server.put(federating("e1", "web", UID_1000, PARTNER), 1);
+        server.federated.put(PARTNER, federatedBundle(PARTNER, "aa"));
+        sync.syncOnce();
+        sync.reset();
+        sync.syncOnce();
+        assertEquals(Map.of(), server.bundleSyncs.get(1));
+        assertEquals(Set.of(PARTNER), identity(UID_1000).federatedBundles().keySet());
     }
 }

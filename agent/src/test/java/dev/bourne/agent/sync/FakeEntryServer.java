@@ -4,6 +4,7 @@ import dev.bourne.agent.cache.WorkloadEntry;
 import dev.bourne.agent.node.ServerCallException;
 import dev.bourne.core.bundle.SpiffeBundle;
 import dev.bourne.core.spiffeid.SpiffeId;
+import dev.bourne.core.spiffeid.TrustDomain;
 import dev.bourne.testing.pki.TestCa;
 import java.io.IOException;
 import java.security.PublicKey;
@@ -33,6 +34,10 @@ final class FakeEntryServer implements EntryServer {
     /** How many known revisions the agent sent on each sync. */
     final List<Integer> syncCalls = new ArrayList<>();
     final List<String> jwtCalls = new ArrayList<>();
+    /** Federated bundles the server sends, as the real server would for the agent's entries. */
+    final Map<TrustDomain, FederatedBundleUpdate> federated = new LinkedHashMap<>();
+    /** The federated bundle digests the agent sent on each sync. */
+    final List<Map<TrustDomain, String>> bundleSyncs = new ArrayList<>();
     Duration svidTtl = Duration.ofHours(1);
     Duration jwtTtl = Duration.ofMinutes(5);
     boolean down;
@@ -64,7 +69,8 @@ final class FakeEntryServer implements EntryServer {
     }
 
     @Override
-    public EntryChanges sync(Map<String, Long> known) throws ServerCallException {
+    public EntryChanges sync(Map<String, Long> known, Map<TrustDomain, String> knownBundles)
+            throws ServerCallException {
         check();
         List<SyncedEntry> changed = new ArrayList<>();
         for (SyncedEntry entry : entries.values()) {
@@ -83,7 +89,16 @@ final class FakeEntryServer implements EntryServer {
         }
         removed = removed.stream().filter(id -> !aliases.containsKey(id)).toList();
         syncCalls.add(known.size());
-        return new EntryChanges(changed, removed, ignoredOut);
+        bundleSyncs.add(Map.copyOf(knownBundles));
+        List<FederatedBundleUpdate> bundlesOut = new ArrayList<>();
+        federated.forEach((td, update) -> {
+            if (!update.digest().equals(knownBundles.get(td))) {
+                bundlesOut.add(update);
+            }
+        });
+        List<TrustDomain> bundlesRemoved = knownBundles.keySet().stream().filter(td -> !federated.containsKey(td))
+                .toList();
+        return new EntryChanges(changed, removed, ignoredOut, bundlesOut, bundlesRemoved, List.of());
     }
 
     @Override

@@ -128,6 +128,19 @@ class WorkloadApiJavaSpiffeTest {
     }
 
     @Test
+    void validateJwtSvid_federatedBundleTheCallerWasNotGiven_refused() throws Exception {
+        // The agent holds partner.org's bundle, but none of this caller's entries federates with it any more.
+        agent.cache.update(agent.pki.contents(
+                new WorkloadEntry("e-server", SERVER_ID, Set.of(ROOT), Set.of(), "server")));
+        assertTrue(agent.cache.contents().orElseThrow().federatedBundles().containsKey(TestWorkloads.PARTNER));
+        String partnerToken = TestWorkloads.sign(agent.pki.partnerJwtKey, "partner-a",
+                SpiffeId.parse("spiffe://partner.org/billing"), List.of("payments"));
+        assertThrows(JwtSvidException.class, () -> client.validateJwtSvid(partnerToken, "payments"));
+        assertEquals(Set.of("example.org"), client.fetchJwtBundles().getBundles().keySet().stream()
+                .map(io.spiffe.spiffeid.TrustDomain::getName).collect(java.util.stream.Collectors.toSet()));
+    }
+
+    @Test
     void mtls_twoWorkloadsWithJavaSpiffeSslContexts_handshakeAndSeeEachOthersIds() throws Exception {
         try (DefaultX509Source serverSource = source("server"); DefaultX509Source clientSource = source("client")) {
             SSLContext serverContext = SpiffeSslContextFactory.getSslContext(

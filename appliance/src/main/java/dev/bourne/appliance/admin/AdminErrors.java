@@ -50,6 +50,9 @@ final class AdminErrors {
         if (e instanceof UnknownResourceException unknown) {
             return new ApiError(Status.Code.NOT_FOUND, unknown.getMessage());
         }
+        if (e instanceof RefreshFailedException refresh) {
+            return new ApiError(Status.Code.FAILED_PRECONDITION, refresh.getMessage());
+        }
         if (e instanceof DataStoreException ds) {
             return switch (ds.kind()) {
                 case INVALID_ARGUMENT -> new ApiError(Status.Code.INVALID_ARGUMENT, ds.getMessage());

@@ -2,9 +2,11 @@ package dev.bourne.appliance.admin;
 
 import dev.bourne.appliance.ca.CaManager;
 import dev.bourne.appliance.datastore.DataStore;
+import dev.bourne.appliance.federation.FederationRefresher;
 import dev.bourne.core.config.ConfigResult;
 import dev.bourne.core.config.PluginConfig;
 import dev.bourne.core.config.ServerSettings;
+import dev.bourne.core.spiffeid.TrustDomain;
 import dev.bourne.tpm.server.TpmServerSettings;
 import io.grpc.BindableService;
 import java.security.SecureRandom;
@@ -16,6 +18,7 @@ import java.util.Set;
 
 /**
  * The server's admin API: the bourne.api.v1 Entry, Agent, Bundle, SVID, LocalAuthority and TpmEnrollment services
+ * (and TrustDomain, through {@link #trustDomain})
  * as the {@code bourne-server} CLI calls them over the admin Unix socket. The server owns the listener; this class
  * only builds the services. Only operators who can open the admin socket (mode 0770) reach them, so they carry no
  * further authorisation of their own.
@@ -38,6 +41,18 @@ public final class AdminServices {
     public static List<BindableService> create(DataStore dataStore, CaManager ca, ServerSettings settings, Clock clock,
             SecureRandom random) {
         return create(dataStore, ca, settings, clock, random, pcrPolicyNames(settings));
+    }
+
+    /**
+     * The TrustDomain service (federation relationships) over the server's datastore and its federation client. Built
+     * apart from {@link #create} because the federation client belongs to the running server.
+     *
+     * @param trustDomain the server's own trust domain, which no relationship may name
+     */
+    public static BindableService trustDomain(DataStore dataStore, TrustDomain trustDomain,
+            FederationRefresher refresher) {
+        return new TrustDomainAdminService(Objects.requireNonNull(dataStore, "dataStore"),
+                Objects.requireNonNull(trustDomain, "trustDomain"), Objects.requireNonNull(refresher, "refresher"));
     }
 
     /**

@@ -37,11 +37,18 @@ public final class AuthorizedEntries {
     private static final int PAGE_SIZE = 1000;
 
     private final DataStore dataStore;
+    private final TrustDomain trustDomain;
     private final SpiffeId serverId;
 
     public AuthorizedEntries(DataStore dataStore, TrustDomain trustDomain) {
         this.dataStore = Objects.requireNonNull(dataStore, "dataStore");
+        this.trustDomain = Objects.requireNonNull(trustDomain, "trustDomain");
         this.serverId = SpiffeId.of(trustDomain, "spire", "server");
+    }
+
+    /** The server's trust domain. */
+    public TrustDomain trustDomain() {
+        return trustDomain;
     }
 
     /** The entries {@code node} is authorised for, by entry ID, in discovery order. */

@@ -9,6 +9,7 @@ import dev.bourne.appliance.ca.X509SvidIssuer;
 import dev.bourne.appliance.datastore.DataStore;
 import dev.bourne.appliance.datastore.RegistrationEntry;
 import dev.bourne.appliance.health.ServerMetrics;
+import dev.bourne.core.spiffeid.TrustDomain;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,6 +39,7 @@ public final class EntrySvids {
 
     private final DataStore dataStore;
     private final AuthorizedEntries authorizedEntries;
+    private final AuthorizedBundles authorizedBundles;
     private final CaManager ca;
     private final X509SvidIssuer x509Issuer;
     private final JwtSvidIssuer jwtIssuer;
@@ -52,6 +54,7 @@ public final class EntrySvids {
             Optional<URI> jwtIssuerUri, AuditLog audit, ServerMetrics metrics) {
         this.dataStore = Objects.requireNonNull(dataStore, "dataStore");
         this.authorizedEntries = Objects.requireNonNull(authorizedEntries, "authorizedEntries");
+        this.authorizedBundles = new AuthorizedBundles(dataStore, authorizedEntries.trustDomain());
         this.ca = Objects.requireNonNull(ca, "ca");
         this.x509Issuer = Objects.requireNonNull(x509Issuer, "x509Issuer");
         this.jwtIssuer = Objects.requireNonNull(jwtIssuer, "jwtIssuer");
@@ -111,14 +114,41 @@ public final class EntrySvids {
         return svid;
     }
 
-    /** What changed since the agent's view: entries it lacks or holds at another revision, and IDs it must drop. */
-    public record Sync(List<RegistrationEntry> changed, List<String> removedIds) {
+    /**
+     * What changed since the agent's view: entries it lacks or holds at another revision, IDs it must drop, and the
+     * same for the federated bundles its entries need ({@link AuthorizedBundles}).
+     *
+     * @param changed entries new to the agent or changed
+     * @param removedIds entries the agent must drop, sorted
+     * @param federatedBundles federated bundles new to the agent or changed
+     * @param removedFederatedBundles trust domains whose bundles the agent must drop
+     */
+    public record Sync(List<RegistrationEntry> changed, List<String> removedIds,
+            List<AuthorizedBundles.Versioned> federatedBundles, List<TrustDomain> removedFederatedBundles) {
+        public Sync {
+            changed = List.copyOf(changed);
+            removedIds = List.copyOf(removedIds);
+            federatedBundles = List.copyOf(federatedBundles);
+            removedFederatedBundles = List.copyOf(removedFederatedBundles);
+        }
     }
 
-    /** Compares the agent's {@code known} entry revisions with the entries it is authorised for now. */
+    /** {@link #sync(CallerAgent, Map, Map)} for an agent that holds no federated bundle. */
     public Sync sync(CallerAgent caller, Map<String, Long> known) throws Exception {
+        return sync(caller, known, Map.of());
+    }
+
+    /**
+     * Compares the agent's {@code known} entry revisions and {@code knownBundles} digests with the entries it is
+     * authorised for now and the federated bundles those entries need.
+     */
+    public Sync sync(CallerAgent caller, Map<String, Long> known, Map<TrustDomain, String> knownBundles)
+            throws Exception {
         if (known.size() > MAX_KNOWN_ENTRIES) {
             throw new ApiException(ApiException.Code.INVALID_ARGUMENT, KNOWN_TOO_LARGE);
+        }
+        if (knownBundles.size() > AuthorizedBundles.MAX_KNOWN_BUNDLES) {
+            throw new ApiException(ApiException.Code.INVALID_ARGUMENT, AuthorizedBundles.KNOWN_BUNDLES_TOO_LARGE);
         }
         Map<String, RegistrationEntry> authorized = authorizedEntries.forNode(caller.node());
         List<RegistrationEntry> changed = new ArrayList<>();
@@ -135,7 +165,8 @@ public final class EntrySvids {
             }
         }
         removed.sort(null);
-        return new Sync(changed, removed);
+        AuthorizedBundles.Changes bundles = authorizedBundles.changes(authorized.values(), knownBundles);
+        return new Sync(changed, removed, bundles.changed(), bundles.removed());
     }
 
     private RegistrationEntry authorizedEntry(CallerAgent caller, Map<String, RegistrationEntry> authorized,

@@ -6,6 +6,7 @@ import dev.bourne.api.v1.EntryGrpc;
 import dev.bourne.api.v1.LocalAuthorityGrpc;
 import dev.bourne.api.v1.SVIDGrpc;
 import dev.bourne.api.v1.TpmEnrollmentGrpc;
+import dev.bourne.api.v1.TrustDomainGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.NettyChannelBuilder;
@@ -71,6 +72,10 @@ final class AdminClient implements AutoCloseable {
     TpmEnrollmentGrpc.TpmEnrollmentBlockingStub tpmEnrollments() {
         return TpmEnrollmentGrpc.newBlockingStub(channel)
                 .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    TrustDomainGrpc.TrustDomainBlockingStub trustDomains() {
+        return TrustDomainGrpc.newBlockingStub(channel).withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     HealthGrpc.HealthBlockingStub health() {

@@ -18,13 +18,15 @@ import picocli.CommandLine.Spec;
 /**
  * The {@code bourne-server} command line (ARCHITECTURE.md section 2), in SPIRE's shape with single-dash flags:
  * {@code run}, {@code validate}, {@code healthcheck} and the admin commands ({@code entry}, {@code agent},
- * {@code token}, {@code bundle}, {@code x509}, {@code jwt}, {@code localauthority}, {@code tpm}) that call the
- * server's admin API over its Unix socket. Exit codes: 0 success, 1 failure, 2 usage error (a bad flag, refused before any call).
+ * {@code token}, {@code bundle}, {@code federation}, {@code x509}, {@code jwt}, {@code localauthority},
+ * {@code tpm}) that call the server's admin API over its Unix socket. Exit codes: 0 success, 1 failure, 2 usage
+ * error (a bad flag, refused before any call).
  */
 @Command(name = "bourne-server", mixinStandardHelpOptions = true, version = "bourne-server 0.1.0",
         description = "The Bourne server: the trust domain's CA, registration and agent API.",
         subcommands = {ServerCommands.Run.class, ServerCommands.Validate.class, ServerCommands.Healthcheck.class,
             EntryCommands.class, AgentCommands.class, TokenCommands.class, BundleCommands.class,
+            FederationCommands.class,
             MintCommands.X509.class, MintCommands.Jwt.class, LocalAuthorityCommands.class, TpmCommands.class})
 public final class ServerCli implements Callable<Integer> {
     public static final int OK = 0;

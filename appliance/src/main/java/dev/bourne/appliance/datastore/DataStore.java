@@ -13,7 +13,8 @@ import java.util.Set;
 
 /**
  * The server's persistent state: registration entries, attested nodes, join tokens, federated bundles, each server's
- * CA journal, TPM enrolments and the attestation keys bound to TPM nodes, and a change log of entries and nodes.
+ * CA journal, TPM enrolments and the attestation keys bound to TPM nodes, federation relationships, and a change log
+ * of entries and nodes.
  * Domain records in, domain records out; no database type leaks.
  *
  * <p>Every method is atomic: a write that touches several rows commits all of them or none, and appends its change
@@ -191,6 +192,56 @@ public interface DataStore extends AutoCloseable {
      * clock skew an attestor tolerates), then deleted along the way.
      */
     boolean consumeIidJti(String issuer, String jti, Instant expiresAt) throws DataStoreException;
+
+    // Federation relationships
+
+    /**
+     * Stores a new federation relationship, created and updated now with no fetch state, and returns it as stored.
+     * When {@code bootstrapBundle} is given and no bundle of the relationship's trust domain is stored yet, it is
+     * stored as that domain's federated bundle in the same transaction (a stored bundle is never replaced by it).
+     *
+     * @throws AlreadyExistsException when a relationship with that trust domain exists
+     * @throws InvalidArgumentException when the bootstrap bundle belongs to another trust domain or is too large
+     */
+    FederationRelationship createFederationRelationship(FederationRelationship relationship,
+            Optional<SpiffeBundle> bootstrapBundle) throws DataStoreException;
+
+    Optional<FederationRelationship> getFederationRelationship(TrustDomain trustDomain) throws DataStoreException;
+
+    /** The relationships, ordered by trust domain. */
+    Page<FederationRelationship> listFederationRelationships(PageRequest page) throws DataStoreException;
+
+    /**
+     * Replaces the bundle endpoint URL and profile of the relationship with {@code relationship.trustDomain()},
+     * updated now, and returns it as stored; its creation time and fetch state stay.
+     *
+     * @throws NotFoundException when no relationship has that trust domain
+     */
+    FederationRelationship updateFederationRelationship(FederationRelationship relationship)
+            throws DataStoreException;
+
+    /**
+     * Deletes a relationship and returns it as it was. The trust domain's federated bundle stays (delete it with
+     * {@link #deleteBundle}): entries that federate with the domain keep working until the operator decides.
+     *
+     * @throws NotFoundException when no relationship has that trust domain
+     */
+    FederationRelationship deleteFederationRelationship(TrustDomain trustDomain) throws DataStoreException;
+
+    /**
+     * Records the federation client's state for a relationship.
+     *
+     * @throws NotFoundException when the relationship was deleted meanwhile
+     */
+    void setBundleFetchState(TrustDomain trustDomain, BundleFetchState state) throws DataStoreException;
+
+    /**
+     * Stores {@code next} as its trust domain's bundle only if the stored bundle still equals {@code expected}
+     * (empty: none is stored), and says whether it did. The federation client reads, decides by sequence number,
+     * then writes with this, so that of several servers sharing the database none replaces a bundle another stored
+     * meanwhile.
+     */
+    boolean compareAndSetBundle(Optional<SpiffeBundle> expected, SpiffeBundle next) throws DataStoreException;
 
     // Change log
 

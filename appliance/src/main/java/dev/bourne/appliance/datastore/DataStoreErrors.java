@@ -22,6 +22,9 @@ public final class DataStoreErrors {
     public static final String TPM_ENROLLMENT_EXISTS = "a TPM enrolment for this EK hash already exists";
     public static final String TPM_ENROLLMENT_CORRUPT = "the stored TPM enrolment cannot be read back";
     public static final String TPM_AK_BINDING_CORRUPT = "the stored TPM attestation key binding cannot be read back";
+    public static final String RELATIONSHIP_NOT_FOUND = "no federation relationship with trust domain";
+    public static final String RELATIONSHIP_EXISTS = "a federation relationship with this trust domain already exists";
+    public static final String RELATIONSHIP_CORRUPT = "the stored federation relationship cannot be read back";
     public static final String UNAVAILABLE = "the database is unavailable";
     public static final String FAILURE = "the database refused the operation";
     public static final String CLOSED = "the datastore is closed";

@@ -80,6 +80,7 @@ public final class Limits {
     public static final String EVENT_ID_NEGATIVE = "cannot be negative";
     public static final String MASK_EMPTY = "names no field to update";
     public static final String BUNDLE_INVALID = "is not a valid SPIFFE bundle";
+    public static final String BUNDLE_TRUST_DOMAIN_MISMATCH = "is the bundle of another trust domain";
     public static final String TOO_MANY_TPM_LABELS = "more than " + MAX_TPM_LABELS + " labels";
     public static final String TPM_LABEL_KEY_INVALID = "label keys must be 1 to " + MAX_TPM_LABEL_KEY_LENGTH
             + " characters of lowercase letters, digits, '_', '.' and '-'";

@@ -1110,15 +1110,7 @@ public final class SqlDataStore implements DataStore {
     @Override
     public void setBundle(SpiffeBundle bundle) throws DataStoreException {
         Objects.requireNonNull(bundle, "bundle");
-        String json;
-        try {
-            json = SpiffeBundleJson.encode(bundle);
-        } catch (RuntimeException e) {
-            throw new InvalidArgumentException("bundle", Limits.BUNDLE_INVALID);
-        }
-        if (json.getBytes(StandardCharsets.UTF_8).length > SpiffeBundleJson.MAX_DOCUMENT_BYTES) {
-            throw new InvalidArgumentException("bundle", Limits.BUNDLE_INVALID);
-        }
+        String json = bundleJson(bundle);
         String domain = bundle.trustDomain().name();
         write("set bundle", c -> {
             try (PreparedStatement s = c.prepareStatement("INSERT INTO federated_bundles (trust_domain, bundle_json,"
@@ -1493,6 +1485,261 @@ public final class SqlDataStore implements DataStore {
                 return s.executeUpdate() == 1;
             }
         });
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Federation relationships
+
+    private static final String RELATIONSHIP_COLUMNS = "trust_domain, bundle_endpoint_url, bundle_endpoint_profile,"
+            + " endpoint_spiffe_id, created_at, updated_at, last_success_at, last_error_at, last_error,"
+            + " next_attempt_at, consecutive_failures";
+
+    @Override
+    public FederationRelationship createFederationRelationship(FederationRelationship relationship,
+            Optional<SpiffeBundle> bootstrapBundle) throws DataStoreException {
+        Objects.requireNonNull(relationship, "relationship");
+        Objects.requireNonNull(bootstrapBundle, "bootstrapBundle");
+        String domain = relationship.trustDomain().name();
+        String bootstrapJson = null;
+        if (bootstrapBundle.isPresent()) {
+            if (!bootstrapBundle.get().trustDomain().equals(relationship.trustDomain())) {
+                throw new InvalidArgumentException("trust_domain_bundle", Limits.BUNDLE_TRUST_DOMAIN_MISMATCH);
+            }
+            bootstrapJson = bundleJson(bootstrapBundle.get());
+        }
+        String bootstrap = bootstrapJson;
+        return write("create federation relationship", c -> {
+            if (Sql.exists(c, "SELECT 1 FROM federation_relationships WHERE trust_domain = ?", domain)) {
+                throw new AlreadyExistsException(
+                        DataStoreErrors.quoted(DataStoreErrors.RELATIONSHIP_EXISTS, domain));
+            }
+            long at = now();
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO federation_relationships (trust_domain,"
+                    + " bundle_endpoint_url, bundle_endpoint_profile, endpoint_spiffe_id, created_at, updated_at,"
+                    + " consecutive_failures) VALUES (?, ?, ?, ?, ?, ?, 0)")) {
+                s.setString(1, domain);
+                s.setString(2, relationship.bundleEndpointUrl().toString());
+                s.setString(3, relationship.profile().profileName());
+                s.setString(4, endpointId(relationship.profile()));
+                s.setLong(5, at);
+                s.setLong(6, at);
+                s.executeUpdate();
+            } catch (SQLException e) {
+                throw duplicateOr(e, DataStoreErrors.quoted(DataStoreErrors.RELATIONSHIP_EXISTS, domain));
+            }
+            if (bootstrap != null) {
+                // The bootstrap bundle only seeds a domain: a bundle already stored (set by an operator, or fetched
+                // under an earlier relationship) is at least as current.
+                try (PreparedStatement s = c.prepareStatement("INSERT INTO federated_bundles (trust_domain,"
+                        + " bundle_json, updated_at) VALUES (?, ?, ?) ON CONFLICT (trust_domain) DO NOTHING")) {
+                    s.setString(1, domain);
+                    s.setString(2, bootstrap);
+                    s.setLong(3, at);
+                    s.executeUpdate();
+                }
+            }
+            return loadRelationship(c, domain).orElseThrow();
+        });
+    }
+
+    @Override
+    public Optional<FederationRelationship> getFederationRelationship(TrustDomain trustDomain)
+            throws DataStoreException {
+        Objects.requireNonNull(trustDomain, "trustDomain");
+        return read("get federation relationship", c -> loadRelationship(c, trustDomain.name()));
+    }
+
+    @Override
+    public Page<FederationRelationship> listFederationRelationships(PageRequest page) throws DataStoreException {
+        Objects.requireNonNull(page, "page");
+        String after = Validator.pageStart(page);
+        return read("list federation relationships", c -> {
+            List<Object> params = new ArrayList<>();
+            StringBuilder sql = new StringBuilder("SELECT ").append(RELATIONSHIP_COLUMNS)
+                    .append(" FROM federation_relationships WHERE 1 = 1");
+            if (after != null) {
+                sql.append(" AND trust_domain > ?");
+                params.add(after);
+            }
+            sql.append(" ORDER BY trust_domain");
+            if (page.pageSize() > 0) {
+                sql.append(" LIMIT ?");
+                params.add(page.pageSize() + 1);
+            }
+            List<FederationRelationship> items = new ArrayList<>();
+            try (PreparedStatement s = Sql.prepare(c, sql.toString(), params); ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    items.add(relationshipRow(r));
+                }
+            }
+            boolean more = page.pageSize() > 0 && items.size() > page.pageSize();
+            if (more) {
+                items.remove(items.size() - 1);
+            }
+            Optional<String> next = more ? Optional.of(Validator.pageToken(
+                    items.get(items.size() - 1).trustDomain().name())) : Optional.empty();
+            return new Page<>(items, next);
+        });
+    }
+
+    @Override
+    public FederationRelationship updateFederationRelationship(FederationRelationship relationship)
+            throws DataStoreException {
+        Objects.requireNonNull(relationship, "relationship");
+        String domain = relationship.trustDomain().name();
+        return write("update federation relationship", c -> {
+            try (PreparedStatement s = c.prepareStatement("UPDATE federation_relationships SET"
+                    + " bundle_endpoint_url = ?, bundle_endpoint_profile = ?, endpoint_spiffe_id = ?, updated_at = ?"
+                    + " WHERE trust_domain = ?")) {
+                s.setString(1, relationship.bundleEndpointUrl().toString());
+                s.setString(2, relationship.profile().profileName());
+                s.setString(3, endpointId(relationship.profile()));
+                s.setLong(4, now());
+                s.setString(5, domain);
+                if (s.executeUpdate() == 0) {
+                    throw new NotFoundException(DataStoreErrors.quoted(DataStoreErrors.RELATIONSHIP_NOT_FOUND,
+                            domain));
+                }
+            }
+            return loadRelationship(c, domain).orElseThrow();
+        });
+    }
+
+    @Override
+    public FederationRelationship deleteFederationRelationship(TrustDomain trustDomain) throws DataStoreException {
+        Objects.requireNonNull(trustDomain, "trustDomain");
+        String domain = trustDomain.name();
+        return write("delete federation relationship", c -> {
+            FederationRelationship current = loadRelationship(c, domain).orElseThrow(() -> new NotFoundException(
+                    DataStoreErrors.quoted(DataStoreErrors.RELATIONSHIP_NOT_FOUND, domain)));
+            Sql.update(c, "DELETE FROM federation_relationships WHERE trust_domain = ?", domain);
+            return current;
+        });
+    }
+
+    @Override
+    public void setBundleFetchState(TrustDomain trustDomain, BundleFetchState state) throws DataStoreException {
+        Objects.requireNonNull(trustDomain, "trustDomain");
+        Objects.requireNonNull(state, "state");
+        write("set bundle fetch state", c -> {
+            try (PreparedStatement s = c.prepareStatement("UPDATE federation_relationships SET last_success_at = ?,"
+                    + " last_error_at = ?, last_error = ?, next_attempt_at = ?, consecutive_failures = ?"
+                    + " WHERE trust_domain = ?")) {
+                setSeconds(s, 1, state.lastSuccessAt());
+                setSeconds(s, 2, state.lastErrorAt());
+                s.setString(3, state.lastError().orElse(null));
+                setSeconds(s, 4, state.nextAttemptAt());
+                s.setLong(5, state.consecutiveFailures());
+                s.setString(6, trustDomain.name());
+                if (s.executeUpdate() == 0) {
+                    throw new NotFoundException(DataStoreErrors.quoted(DataStoreErrors.RELATIONSHIP_NOT_FOUND,
+                            trustDomain.name()));
+                }
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public boolean compareAndSetBundle(Optional<SpiffeBundle> expected, SpiffeBundle next) throws DataStoreException {
+        Objects.requireNonNull(expected, "expected");
+        Objects.requireNonNull(next, "next");
+        if (expected.isPresent() && !expected.get().trustDomain().equals(next.trustDomain())) {
+            throw new InvalidArgumentException("bundle", Limits.BUNDLE_TRUST_DOMAIN_MISMATCH);
+        }
+        String json = bundleJson(next);
+        TrustDomain td = next.trustDomain();
+        return write("compare and set bundle", c -> {
+            long at = now();
+            if (expected.isEmpty()) {
+                // Of two servers inserting at once, the primary key lets exactly one in.
+                try (PreparedStatement s = c.prepareStatement("INSERT INTO federated_bundles (trust_domain,"
+                        + " bundle_json, updated_at) VALUES (?, ?, ?) ON CONFLICT (trust_domain) DO NOTHING")) {
+                    s.setString(1, td.name());
+                    s.setString(2, json);
+                    s.setLong(3, at);
+                    return s.executeUpdate() == 1;
+                }
+            }
+            String stored;
+            try (PreparedStatement s = c.prepareStatement("SELECT bundle_json FROM federated_bundles"
+                    + " WHERE trust_domain = ?" + dialect.forUpdate())) {
+                s.setString(1, td.name());
+                try (ResultSet r = s.executeQuery()) {
+                    stored = r.next() ? r.getString(1) : null;
+                }
+            }
+            // Compared as decoded bundles, not as text: what matters is the authorities and metadata.
+            if (stored == null || !decodeBundle(td, stored).equals(expected.get())) {
+                return false;
+            }
+            Sql.update(c, "UPDATE federated_bundles SET bundle_json = ?, updated_at = ? WHERE trust_domain = ?",
+                    json, at, td.name());
+            return true;
+        });
+    }
+
+    private static String bundleJson(SpiffeBundle bundle) throws InvalidArgumentException {
+        String json;
+        try {
+            json = SpiffeBundleJson.encode(bundle);
+        } catch (RuntimeException e) {
+            throw new InvalidArgumentException("bundle", Limits.BUNDLE_INVALID);
+        }
+        if (json.getBytes(StandardCharsets.UTF_8).length > SpiffeBundleJson.MAX_DOCUMENT_BYTES) {
+            throw new InvalidArgumentException("bundle", Limits.BUNDLE_INVALID);
+        }
+        return json;
+    }
+
+    private static String endpointId(BundleEndpointProfile profile) {
+        return profile instanceof BundleEndpointProfile.HttpsSpiffe spiffe
+                ? spiffe.endpointSpiffeId().toString() : null;
+    }
+
+    private static void setSeconds(PreparedStatement s, int index, Optional<Instant> time) throws SQLException {
+        if (time.isPresent()) {
+            s.setLong(index, time.get().getEpochSecond());
+        } else {
+            s.setNull(index, Types.BIGINT);
+        }
+    }
+
+    private static Optional<Instant> seconds(ResultSet r, int column) throws SQLException {
+        long value = r.getLong(column);
+        return r.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochSecond(value));
+    }
+
+    private Optional<FederationRelationship> loadRelationship(Connection c, String domain)
+            throws SQLException, DataStoreException {
+        try (PreparedStatement s = c.prepareStatement("SELECT " + RELATIONSHIP_COLUMNS
+                + " FROM federation_relationships WHERE trust_domain = ?")) {
+            s.setString(1, domain);
+            try (ResultSet r = s.executeQuery()) {
+                return r.next() ? Optional.of(relationshipRow(r)) : Optional.empty();
+            }
+        }
+    }
+
+    private static FederationRelationship relationshipRow(ResultSet r) throws SQLException, DataStoreException {
+        String domain = r.getString(1);
+        try {
+            String profileName = r.getString(3);
+            BundleEndpointProfile profile = switch (profileName) {
+                case BundleEndpointProfile.HTTPS_WEB -> new BundleEndpointProfile.HttpsWeb();
+                case BundleEndpointProfile.HTTPS_SPIFFE -> new BundleEndpointProfile.HttpsSpiffe(
+                        SpiffeId.parse(r.getString(4)));
+                default -> throw new IllegalArgumentException("unknown profile " + profileName);
+            };
+            BundleFetchState state = new BundleFetchState(seconds(r, 7), seconds(r, 8),
+                    Optional.ofNullable(r.getString(9)), seconds(r, 10), (int) r.getLong(11));
+            return new FederationRelationship(new TrustDomain(domain),
+                    FederationRelationship.parseEndpointUrl(r.getString(2)), profile,
+                    Instant.ofEpochSecond(r.getLong(5)), Instant.ofEpochSecond(r.getLong(6)), state);
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new DataStoreFailureException(DataStoreErrors.quoted(DataStoreErrors.RELATIONSHIP_CORRUPT, domain),
+                    e);
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ public final class ServerMetrics {
     public static final String RENEWAL_ATTESTATIONS = "bourne_renewal_attestations";
     public static final String RPC = "bourne_rpc";
     public static final String KEY_MANAGER_ACTIVE = "bourne_key_manager_active";
+    public static final String FEDERATION_FETCHES = "bourne_federation_bundle_fetches";
 
     /** Kinds of SVID the server issues. */
     public enum SvidKind {
@@ -52,6 +53,12 @@ public final class ServerMetrics {
     public void renewalAttestation(String attestor, String result) {
         Counter.builder(RENEWAL_ATTESTATIONS).description("continuous attestations at renewal, by attestor and result")
                 .tag("attestor", attestor).tag("result", result).register(registry).increment();
+    }
+
+    /** One fetch of a federated trust domain's bundle endpoint; result: stored, unchanged or failed. */
+    public void federationFetch(String trustDomain, String result) {
+        Counter.builder(FEDERATION_FETCHES).description("federated bundle fetches, by trust domain and result")
+                .tag("trust_domain", trustDomain).tag("result", result).register(registry).increment();
     }
 
     public void rpc(String method, String status, Duration elapsed) {

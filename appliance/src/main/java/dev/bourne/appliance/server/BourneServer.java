@@ -22,6 +22,12 @@ import dev.bourne.appliance.datastore.DataStore;
 import dev.bourne.appliance.datastore.DataStoreException;
 import dev.bourne.appliance.datastore.SqlDataStore;
 import dev.bourne.appliance.datastore.SqlDataStoreSettings;
+import dev.bourne.appliance.federation.BundleEndpointServer;
+import dev.bourne.appliance.federation.FederationEndpoints;
+import dev.bourne.appliance.federation.OidcDiscoveryServer;
+import dev.bourne.appliance.federation.BundleFetcher;
+import dev.bourne.appliance.federation.FederationClientSettings;
+import dev.bourne.appliance.federation.FederationRefresher;
 import dev.bourne.appliance.health.HealthServer;
 import dev.bourne.appliance.health.ServerMetrics;
 import dev.bourne.core.config.ConfigError;
@@ -29,6 +35,7 @@ import dev.bourne.core.config.ConfigException;
 import dev.bourne.core.config.ConfigReader;
 import dev.bourne.core.config.ConfigResult;
 import dev.bourne.core.config.PluginConfig;
+import dev.bourne.core.config.BundleEndpointSettings;
 import dev.bourne.core.config.ServerSettings;
 import dev.bourne.core.keymanager.KeyManager;
 import dev.bourne.core.keymanager.KeyManagerStatus;
@@ -59,7 +66,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The Bourne server process: the composition root that wires validated settings into running components, in order:
  * datastore, key manager, metrics and health listeners, then the CA (journal in the datastore), the server SVID, the
- * agent API on TCP and the admin API on its Unix socket.
+ * agent API on TCP, the federation client, the admin API on its Unix socket, and the federation bundle endpoint and
+ * OIDC discovery listeners when configured.
  *
  * <p>When the key manager cannot serve yet (an HSM that is down or unreachable), the server does not fail: it starts,
  * reports not-ready with the key manager's reason on {@code /ready}, and retries the CA every
@@ -70,6 +78,8 @@ public final class BourneServer implements AutoCloseable {
     public static final Duration CA_RETRY_INTERVAL = Duration.ofSeconds(5);
     /** How often expired join tokens are deleted. */
     public static final Duration PRUNE_INTERVAL = Duration.ofHours(1);
+    /** Federated bundle fetches in progress at once. */
+    public static final int FEDERATION_FETCH_THREADS = 4;
     /** Node attestations in progress at once; more are refused with UNAVAILABLE until one ends. */
     public static final int MAX_CONCURRENT_ATTESTATIONS = 64;
 
@@ -78,6 +88,8 @@ public final class BourneServer implements AutoCloseable {
     public static final String NOT_READY_KEY_MANAGER = "key manager %s is %s: %s";
     public static final String NOT_READY_CA = "the CA has no active X.509 authority";
     public static final String NOT_READY_STARTING = "the CA is not started yet: %s";
+    public static final String NOT_READY_FEDERATION = "the federation bundle endpoint and OIDC discovery listeners are"
+            + " not serving yet";
 
     private static final Logger LOG = LoggerFactory.getLogger(BourneServer.class);
 
@@ -101,6 +113,10 @@ public final class BourneServer implements AutoCloseable {
     private ServerSvid serverSvid;
     private volatile AgentApiServer agentApi;
     private AdminSocketServer adminSocket;
+    private volatile FederationEndpoints federationEndpoints;
+    private BundleFetcher bundleFetcher;
+    private ExecutorService federationExecutor;
+    private volatile FederationRefresher federation;
     private boolean closed;
 
     private BourneServer(ServerSettings settings, Clock clock, SecureRandom random,
@@ -199,6 +215,8 @@ public final class BourneServer implements AutoCloseable {
                 }
             }
         }
+        errors.addAll(FederationEndpoints.validate(settings,
+                settings.plugins().stream().findFirst().map(PluginConfig::file).orElse("")));
         if (!errors.isEmpty()) {
             throw new ConfigException(errors);
         }
@@ -288,7 +306,8 @@ public final class BourneServer implements AutoCloseable {
         }
         CaManager started;
         try {
-            started = CaManagers.start(settings, keyManager, CaOptions.DEFAULT_REFRESH_HINT,
+            started = CaManagers.start(settings, keyManager, settings.federation().bundleEndpoint()
+                    .map(BundleEndpointSettings::refreshHint).orElse(CaOptions.DEFAULT_REFRESH_HINT),
                     new DataStoreCaJournal(dataStore, serverId), clock, random);
         } catch (dev.bourne.appliance.ca.CaException e) {
             // Only a key manager that cannot serve (HSM down) is worth waiting for; any other CA failure is fatal.
@@ -334,14 +353,52 @@ public final class BourneServer implements AutoCloseable {
             throw new ServerStartException("agent API on " + settings.bindAddress() + ":" + settings.bindPort()
                     + ": " + e.getMessage(), e);
         }
+        FederationRefresher refresher = startFederation(started);
         try {
-            adminSocket = AdminSocketServer.start(settings.socketPath(),
+            List<io.grpc.BindableService> services = new ArrayList<>(
                     adminServices.create(dataStore, started, settings, clock, random));
+            if (adminServices != AdminServicesFactory.NONE) {
+                // The federation client belongs to this server, so its admin service is added here.
+                services.add(dev.bourne.appliance.admin.AdminServices.trustDomain(dataStore, settings.trustDomain(),
+                        refresher));
+            }
+            adminSocket = AdminSocketServer.start(settings.socketPath(), services);
             adminSocket.health().setStatus("", HealthCheckResponse.ServingStatus.SERVING);
         } catch (java.io.IOException e) {
             throw new ServerStartException("admin socket: " + e.getMessage(), e);
         }
+        if (settings.federation().bundleEndpoint().isPresent() || settings.oidcDiscovery().isPresent()) {
+            try {
+                federationEndpoints = FederationEndpoints.start(settings, started, serverSvid, clock);
+            } catch (java.io.IOException e) {
+                throw new ServerStartException("federation listeners: " + e.getMessage(), e);
+            }
+        }
         return true;
+    }
+
+    /**
+     * Starts the federation client: every federation relationship's bundle is fetched on its own schedule, from now
+     * until the server stops. Several fetches may run at once ({@link #FEDERATION_FETCH_THREADS}); each is bounded in
+     * time by the fetcher.
+     */
+    private FederationRefresher startFederation(CaManager started) {
+        // The peers' refresh hints are clamped to the configured federation { min/max_refresh_interval }.
+        FederationClientSettings federationSettings = FederationClientSettings.DEFAULTS.withRefreshIntervals(
+                settings.federation().minRefreshInterval(), settings.federation().maxRefreshInterval());
+        bundleFetcher = new BundleFetcher(federationSettings.fetchTimeout(), federationSettings.extraWebRoots(),
+                clock);
+        AtomicInteger threads = new AtomicInteger();
+        federationExecutor = Executors.newFixedThreadPool(FEDERATION_FETCH_THREADS, r -> {
+            Thread thread = new Thread(r, "bourne-federation-" + threads.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        FederationRefresher refresher = new FederationRefresher(dataStore, bundleFetcher, settings.trustDomain(),
+                started::bundle, federationSettings, clock, random, federationExecutor, metrics);
+        refresher.start(maintenance);
+        federation = refresher;
+        return refresher;
     }
 
     /**
@@ -425,6 +482,10 @@ public final class BourneServer implements AutoCloseable {
         } else if (!current.activeX509Authority().notAfter().isAfter(clock.instant())) {
             problems.add(NOT_READY_CA);
         }
+        if ((settings.federation().bundleEndpoint().isPresent() || settings.oidcDiscovery().isPresent())
+                && federationEndpoints == null) {
+            problems.add(NOT_READY_FEDERATION);
+        }
         return problems;
     }
 
@@ -444,6 +505,18 @@ public final class BourneServer implements AutoCloseable {
         return Optional.ofNullable(metricsServer).map(HealthServer::port);
     }
 
+    /** The federation bundle endpoint's bound port, when configured and started. */
+    public Optional<Integer> bundleEndpointPort() {
+        FederationEndpoints endpoints = federationEndpoints;
+        return endpoints == null ? Optional.empty() : endpoints.bundleEndpoint().map(BundleEndpointServer::port);
+    }
+
+    /** The OIDC discovery listener's bound port, when configured and started. */
+    public Optional<Integer> oidcDiscoveryPort() {
+        FederationEndpoints endpoints = federationEndpoints;
+        return endpoints == null ? Optional.empty() : endpoints.oidcDiscovery().map(OidcDiscoveryServer::port);
+    }
+
     /** The server's datastore (for in-process admin tooling and tests). */
     public DataStore dataStore() {
         return dataStore;
@@ -452,6 +525,11 @@ public final class BourneServer implements AutoCloseable {
     /** The CA; empty while it waits for the key manager. */
     public Optional<CaManager> ca() {
         return Optional.ofNullable(ca);
+    }
+
+    /** The federation client; empty while the CA has not started. */
+    public Optional<FederationRefresher> federation() {
+        return Optional.ofNullable(federation);
     }
 
     /** The server SVID source; null while the CA has not started. */
@@ -481,8 +559,12 @@ public final class BourneServer implements AutoCloseable {
         closed = true;
         retry.shutdownNow();
         maintenance.shutdownNow();
+        closeQuietly("federation listeners", federationEndpoints == null ? null : federationEndpoints::close);
         closeQuietly("admin socket", adminSocket == null ? null : adminSocket::close);
         closeQuietly("agent API", agentApi == null ? null : agentApi::close);
+        closeQuietly("federation client", federation == null ? null : federation::close);
+        closeQuietly("federation fetches", federationExecutor == null ? null : federationExecutor::shutdownNow);
+        closeQuietly("bundle fetcher", bundleFetcher == null ? null : bundleFetcher::close);
         closeQuietly("server SVID", serverSvid == null ? null : serverSvid::close);
         closeQuietly("CA rotation", rotation == null ? null : rotation::close);
         closeQuietly("CA", ca == null ? null : ca::close);

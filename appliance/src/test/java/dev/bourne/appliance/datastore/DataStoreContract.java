@@ -1242,6 +1242,161 @@ abstract class DataStoreContract {
     }
 
     // ------------------------------------------------------------------------------------------------------------
+    // Federation relationships
+
+    static final TrustDomain PEER = new TrustDomain("peer.org");
+
+    static FederationRelationship relationship(String domain, String url, BundleEndpointProfile profile) {
+        return FederationRelationship.of(new TrustDomain(domain), java.net.URI.create(url), profile);
+    }
+
+    static BundleEndpointProfile spiffeProfile(String id) {
+        return new BundleEndpointProfile.HttpsSpiffe(SpiffeId.parse(id));
+    }
+
+    @Test
+    void federation_createGetListUpdateDelete() throws Exception {
+        FederationRelationship created = store.createFederationRelationship(relationship("peer.org",
+                "https://peer.example:8443/bundle", spiffeProfile("spiffe://peer.org/spire/server")), Optional.empty());
+        assertEquals(PEER, created.trustDomain());
+        assertEquals(clock.instant(), created.createdAt());
+        assertEquals(clock.instant(), created.updatedAt());
+        assertEquals(BundleFetchState.NONE, created.fetchState());
+        assertEquals(Optional.of(created), store.getFederationRelationship(PEER));
+        store.createFederationRelationship(relationship("a.org", "https://a.example/b.json",
+                new BundleEndpointProfile.HttpsWeb()), Optional.empty());
+        store.createFederationRelationship(relationship("z.org", "https://z.example/",
+                new BundleEndpointProfile.HttpsWeb()), Optional.empty());
+
+        Page<FederationRelationship> first = store.listFederationRelationships(PageRequest.first(2));
+        assertEquals(List.of("a.org", "peer.org"), first.items().stream().map(r -> r.trustDomain().name()).toList());
+        Page<FederationRelationship> second = store.listFederationRelationships(PageRequest.after(2, first));
+        assertEquals(List.of("z.org"), second.items().stream().map(r -> r.trustDomain().name()).toList());
+        assertEquals(Optional.empty(), second.nextPageToken());
+
+        clock.advance(Duration.ofMinutes(5));
+        FederationRelationship updated = store.updateFederationRelationship(relationship("peer.org",
+                "https://other.example/bundle", new BundleEndpointProfile.HttpsWeb()));
+        assertEquals("https://other.example/bundle", updated.bundleEndpointUrl().toString());
+        assertEquals(new BundleEndpointProfile.HttpsWeb(), updated.profile());
+        assertEquals(created.createdAt(), updated.createdAt());
+        assertEquals(clock.instant(), updated.updatedAt());
+
+        assertEquals(updated, store.deleteFederationRelationship(PEER));
+        assertEquals(Optional.empty(), store.getFederationRelationship(PEER));
+        NotFoundException gone = assertThrows(NotFoundException.class, () -> store.deleteFederationRelationship(PEER));
+        assertEquals(DataStoreErrors.RELATIONSHIP_NOT_FOUND + ": \"peer.org\"", gone.getMessage());
+        NotFoundException notUpdated = assertThrows(NotFoundException.class, () -> store.updateFederationRelationship(
+                relationship("peer.org", "https://x.example/", new BundleEndpointProfile.HttpsWeb())));
+        assertEquals(DataStoreErrors.RELATIONSHIP_NOT_FOUND + ": \"peer.org\"", notUpdated.getMessage());
+    }
+
+    @Test
+    void federation_duplicateTrustDomain_refused() throws Exception {
+        store.createFederationRelationship(relationship("peer.org", "https://peer.example/",
+                new BundleEndpointProfile.HttpsWeb()), Optional.empty());
+        AlreadyExistsException e = assertThrows(AlreadyExistsException.class,
+                () -> store.createFederationRelationship(relationship("peer.org", "https://other.example/",
+                        new BundleEndpointProfile.HttpsWeb()), Optional.empty()));
+        assertEquals(DataStoreErrors.RELATIONSHIP_EXISTS + ": \"peer.org\"", e.getMessage());
+    }
+
+    @Test
+    void federation_bootstrapBundle_storedOnlyWhenNoneIs() throws Exception {
+        SpiffeBundle bootstrap = bundle("peer.org", 1);
+        store.createFederationRelationship(relationship("peer.org", "https://peer.example/",
+                spiffeProfile("spiffe://peer.org/spire/server")), Optional.of(bootstrap));
+        assertEquals(Optional.of(bootstrap), store.getBundle(PEER));
+
+        SpiffeBundle stored = bundle("other.org", 2);
+        store.setBundle(stored);
+        store.createFederationRelationship(relationship("other.org", "https://other.example/",
+                spiffeProfile("spiffe://other.org/spire/server")), Optional.of(bundle("other.org", 3)));
+        assertEquals(Optional.of(stored), store.getBundle(new TrustDomain("other.org")));
+
+        InvalidArgumentException wrong = assertThrows(InvalidArgumentException.class,
+                () -> store.createFederationRelationship(relationship("third.org", "https://third.example/",
+                        new BundleEndpointProfile.HttpsWeb()), Optional.of(bundle("peer.org", 4))));
+        assertEquals(Limits.BUNDLE_TRUST_DOMAIN_MISMATCH, wrong.reason());
+        assertEquals(Optional.empty(), store.getFederationRelationship(new TrustDomain("third.org")));
+    }
+
+    @Test
+    void federation_deleteKeepsTheBundle() throws Exception {
+        store.createFederationRelationship(relationship("peer.org", "https://peer.example/",
+                new BundleEndpointProfile.HttpsWeb()), Optional.of(bundle("peer.org", 1)));
+        store.deleteFederationRelationship(PEER);
+        assertTrue(store.getBundle(PEER).isPresent());
+    }
+
+    @Test
+    void federation_fetchState_recordedAndReadBack() throws Exception {
+        store.createFederationRelationship(relationship("peer.org", "https://peer.example/",
+                new BundleEndpointProfile.HttpsWeb()), Optional.empty());
+        Instant at = clock.instant();
+        BundleFetchState state = new BundleFetchState(Optional.of(at.minusSeconds(60)), Optional.of(at),
+                Optional.of("peer answered HTTP 500"), Optional.of(at.plusSeconds(30)), 2);
+        store.setBundleFetchState(PEER, state);
+        assertEquals(state, store.getFederationRelationship(PEER).orElseThrow().fetchState());
+        // Updating the endpoint keeps the state.
+        store.updateFederationRelationship(relationship("peer.org", "https://new.example/",
+                new BundleEndpointProfile.HttpsWeb()));
+        assertEquals(state, store.getFederationRelationship(PEER).orElseThrow().fetchState());
+
+        NotFoundException e = assertThrows(NotFoundException.class,
+                () -> store.setBundleFetchState(new TrustDomain("nobody.org"), state));
+        assertEquals(DataStoreErrors.RELATIONSHIP_NOT_FOUND + ": \"nobody.org\"", e.getMessage());
+    }
+
+    @Test
+    void federation_fetchStateError_isCutAndFreeOfControlCharacters() {
+        BundleFetchState state = new BundleFetchState(Optional.empty(), Optional.empty(),
+                Optional.of("bad\npeer\u0000" + "x".repeat(5000)), Optional.empty(), 1);
+        assertEquals(BundleFetchState.MAX_ERROR_LENGTH, state.lastError().orElseThrow().length());
+        assertTrue(state.lastError().orElseThrow().startsWith("bad peer x"));
+    }
+
+    @Test
+    void compareAndSetBundle_writesOnlyOverTheExpectedBundle() throws Exception {
+        SpiffeBundle first = bundle("peer.org", 1);
+        SpiffeBundle second = bundle("peer.org", 2);
+        SpiffeBundle third = bundle("peer.org", 3);
+        assertTrue(store.compareAndSetBundle(Optional.empty(), first));
+        assertFalse(store.compareAndSetBundle(Optional.empty(), second));
+        assertEquals(Optional.of(first), store.getBundle(PEER));
+        assertFalse(store.compareAndSetBundle(Optional.of(second), third));
+        assertEquals(Optional.of(first), store.getBundle(PEER));
+        assertTrue(store.compareAndSetBundle(Optional.of(first), second));
+        assertEquals(Optional.of(second), store.getBundle(PEER));
+
+        store.deleteBundle(PEER);
+        assertFalse(store.compareAndSetBundle(Optional.of(second), third));
+        assertEquals(Optional.empty(), store.getBundle(PEER));
+        InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+                () -> store.compareAndSetBundle(Optional.of(bundle("a.org", 1)), second));
+        assertEquals(Limits.BUNDLE_TRUST_DOMAIN_MISMATCH, e.reason());
+    }
+
+    @Test
+    void compareAndSetBundle_twoServersRacing_exactlyOneWins() throws Exception {
+        SpiffeBundle base = bundle("peer.org", 1);
+        store.setBundle(base);
+        try (DataStore second = openSecondStore(clock)) {
+            for (int round = 0; round < 5; round++) {
+                SpiffeBundle expected = store.getBundle(PEER).orElseThrow();
+                SpiffeBundle a = bundle("peer.org", 10 + 2 * round);
+                SpiffeBundle b = bundle("peer.org", 11 + 2 * round);
+                List<Boolean> results = runTogether(List.of(
+                        () -> store.compareAndSetBundle(Optional.of(expected), a),
+                        () -> second.compareAndSetBundle(Optional.of(expected), b)));
+                assertEquals(1, results.stream().filter(Boolean::booleanValue).count(), results.toString());
+                SpiffeBundle winner = results.get(0) ? a : b;
+                assertEquals(Optional.of(winner), store.getBundle(PEER));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
 
     /** Runs the calls on their own threads, released together, and returns their results in order. */
     static <T> List<T> runTogether(List<Callable<T>> calls) throws Exception {

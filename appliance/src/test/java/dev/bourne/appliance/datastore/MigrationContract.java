@@ -25,9 +25,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 abstract class MigrationContract {
     static final List<String> TABLES = List.of("registered_entries", "entry_selectors", "entry_dns_names",
             "entry_federates_with", "attested_nodes", "node_selectors", "join_tokens", "federated_bundles",
-            "ca_journals", "change_events", "tpm_enrollments", "tpm_ak_bindings");
+            "ca_journals", "change_events", "tpm_enrollments", "tpm_ak_bindings", "federation_relationships");
     /** The schema version this build migrates to. */
-    static final String LATEST = "3";
+    static final String LATEST = "4";
 
     final Clock clock = Clock.systemUTC();
     final SecureRandom random = new SecureRandom();

@@ -39,7 +39,7 @@ class PostgresDataStoreTest extends DataStoreContract {
         try (Connection c = database.connect(); Statement s = c.createStatement()) {
             s.execute("TRUNCATE registered_entries, entry_selectors, entry_dns_names, entry_federates_with,"
                     + " attested_nodes, node_selectors, join_tokens, federated_bundles, ca_journals, change_events,"
-                    + " tpm_enrollments, tpm_ak_bindings"
+                    + " tpm_enrollments, tpm_ak_bindings, federation_relationships"
                     + " RESTART IDENTITY");
         }
         return store;

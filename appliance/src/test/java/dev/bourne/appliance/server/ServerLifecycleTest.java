@@ -104,7 +104,7 @@ class ServerLifecycleTest {
                     second.defaultX509SvidTtl(), second.defaultJwtSvidTtl(), second.agentTtl(), second.caKeyType(),
                     second.jwtKeyType(), second.jwtIssuer(), second.caSubject(), false,
                     new dev.bourne.core.config.HealthCheckSettings(false, "127.0.0.1", 0, "/live", "/ready"),
-                    java.util.Optional.empty(), second.plugins());
+                    java.util.Optional.empty(), second.plugins(), second.federation(), second.oidcDiscovery());
             ServerStartException e = assertThrows(ServerStartException.class,
                     () -> BourneServer.start(sameSocket, Clock.systemUTC()));
             assertTrue(e.getMessage().startsWith("admin socket: " + AdminSocketServer.ALREADY_LOCKED), e.getMessage());

@@ -58,6 +58,6 @@ final class TestServers {
                 s.logFormat(), s.caTtl(), s.defaultX509SvidTtl(), s.defaultJwtSvidTtl(), s.agentTtl(), s.caKeyType(),
                 s.jwtKeyType(), s.jwtIssuer(), s.caSubject(), s.auditLogEnabled(),
                 new HealthCheckSettings(true, "127.0.0.1", 0, "/live", "/ready"),
-                Optional.of(new PrometheusSettings("127.0.0.1", 0)), s.plugins());
+                Optional.of(new PrometheusSettings("127.0.0.1", 0)), s.plugins(), s.federation(), s.oidcDiscovery());
     }
 }

@@ -151,7 +151,8 @@ final class AgentApiPhase {
         return new ServerSettings(s.bindAddress(), 0, s.socketPath(), s.trustDomain(), s.dataDir(), s.logLevel(),
                 s.logFormat(), s.caTtl(), s.defaultX509SvidTtl(), s.defaultJwtSvidTtl(), s.agentTtl(), s.caKeyType(),
                 s.jwtKeyType(), s.jwtIssuer(), s.caSubject(), s.auditLogEnabled(), HealthCheckSettings.DEFAULTS,
-                Optional.empty(), s.plugins());
+                Optional.empty(), s.plugins(), s.federation(),
+                s.oidcDiscovery());
     }
 
     private static void deleteTree(Path dir) throws IOException {

@@ -19,8 +19,8 @@ import java.util.regex.Pattern;
 
 /**
  * A validated server configuration: the {@code server} block with SPIRE's names and defaults, the enabled plugins,
- * health checks and Prometheus telemetry. Built only by {@link #validate}, the one function {@code bourne-server run}
- * and {@code bourne-server validate} share.
+ * health checks and Prometheus telemetry, federation and OIDC discovery. Built by {@link #validate}, the one function
+ * {@code bourne-server run} and {@code bourne-server validate} share (tests adjust it with the {@code with*} copies).
  *
  * @param bindAddress IP address the agent API listens on
  * @param bindPort TCP port of the agent API
@@ -34,6 +34,8 @@ import java.util.regex.Pattern;
  * @param jwtIssuer {@code iss} claim of JWT-SVIDs, if set
  * @param caSubject subject of the CA certificate, if set
  * @param plugins enabled plugins, grouped by type in the order DataStore, KeyManager, NodeAttestor, UpstreamAuthority
+ * @param federation the {@code federation} block: bundle endpoint and refresh bounds (defaults when absent)
+ * @param oidcDiscovery the {@code oidc_discovery} listener, if configured (then {@code jwtIssuer} is an https URL)
  */
 public record ServerSettings(
         String bindAddress,
@@ -54,7 +56,9 @@ public record ServerSettings(
         boolean auditLogEnabled,
         HealthCheckSettings healthChecks,
         Optional<PrometheusSettings> prometheus,
-        List<PluginConfig> plugins) {
+        List<PluginConfig> plugins,
+        FederationSettings federation,
+        Optional<OidcDiscoverySettings> oidcDiscovery) {
 
     public static final String DEFAULT_BIND_ADDRESS = "0.0.0.0";
     public static final int DEFAULT_BIND_PORT = 8081;
@@ -77,6 +81,25 @@ public record ServerSettings(
         Objects.requireNonNull(trustDomain, "trustDomain");
         Objects.requireNonNull(dataDir, "dataDir");
         plugins = List.copyOf(plugins);
+        Objects.requireNonNull(federation, "federation");
+        Objects.requireNonNull(oidcDiscovery, "oidcDiscovery");
+    }
+
+    /** These settings with another {@code federation} block (for tests and tools that build settings in code). */
+    public ServerSettings withFederation(FederationSettings newFederation) {
+        return new ServerSettings(bindAddress, bindPort, socketPath, trustDomain, dataDir, logLevel, logFormat, caTtl,
+                defaultX509SvidTtl, defaultJwtSvidTtl, agentTtl, caKeyType, jwtKeyType, jwtIssuer, caSubject,
+                auditLogEnabled, healthChecks, prometheus, plugins, newFederation, oidcDiscovery);
+    }
+
+    /**
+     * These settings with another {@code jwt_issuer} and {@code oidc_discovery} listener (for tests and tools that
+     * build settings in code).
+     */
+    public ServerSettings withOidcDiscovery(Optional<URI> newJwtIssuer, Optional<OidcDiscoverySettings> newOidc) {
+        return new ServerSettings(bindAddress, bindPort, socketPath, trustDomain, dataDir, logLevel, logFormat, caTtl,
+                defaultX509SvidTtl, defaultJwtSvidTtl, agentTtl, caKeyType, jwtKeyType, newJwtIssuer, caSubject,
+                auditLogEnabled, healthChecks, prometheus, plugins, federation, newOidc);
     }
 
     /** Reads, parses and validates {@code file}; unreadable or malformed files give an invalid result too. */
@@ -125,6 +148,10 @@ public record ServerSettings(
         Optional<URI> jwtIssuer = server.optionalString("jwt_issuer").flatMap(s -> issuer(server, s));
         Optional<CaSubject> caSubject = server.section("ca_subject").map(ServerSettings::caSubject);
         boolean auditLogEnabled = server.optionalBool("audit_log_enabled", false);
+        FederationSettings federation = FederationSections.federation(server);
+        Optional<OidcDiscoverySettings> oidcDiscovery = FederationSections.oidcDiscovery(server,
+                server.contains("jwt_issuer"), jwtIssuer);
+        FederationSections.checkPorts(server, bindPort, federation, oidcDiscovery);
         server.rejectUnknownKeys();
 
         if (ttlsValid) {
@@ -155,7 +182,8 @@ public record ServerSettings(
         }
         return new ConfigResult.Valid<>(new ServerSettings(bindAddress, bindPort, socketPath, trustDomain.orElseThrow(),
                 dataDir.orElseThrow(), logLevel, logFormat, caTtl, x509SvidTtl, jwtSvidTtl, agentTtl, caKeyType, jwtKeyType,
-                jwtIssuer, caSubject, auditLogEnabled, healthChecks, prometheus, plugins), root.warnings());
+                jwtIssuer, caSubject, auditLogEnabled, healthChecks, prometheus, plugins, federation, oidcDiscovery),
+                root.warnings());
     }
 
     /** The sql DataStore's two settings every server needs; the datastore itself reads the rest. */

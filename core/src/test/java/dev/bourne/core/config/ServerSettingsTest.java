@@ -47,6 +47,8 @@ class ServerSettingsTest {
         assertEquals(false, s.auditLogEnabled());
         assertEquals(HealthCheckSettings.DEFAULTS, s.healthChecks());
         assertEquals(Optional.empty(), s.prometheus());
+        assertEquals(FederationSettings.DEFAULTS, s.federation());
+        assertEquals(Optional.empty(), s.oidcDiscovery());
         assertEquals(List.of("DataStore sql", "KeyManager memory", "NodeAttestor join_token"),
                 s.plugins().stream().map(p -> p.type() + " " + p.name()).collect(Collectors.toList()));
         assertEquals(List.of(), ((ConfigResult.Valid<ServerSettings>) validateServer(serverBlock() + SERVER_PLUGINS))
@@ -101,7 +103,8 @@ class ServerSettingsTest {
                 Optional.of(URI.create("https://oidc.example.org")),
                 Optional.of(new CaSubject(List.of("DE"), List.of("Example"), "Example CA")), true,
                 new HealthCheckSettings(true, "127.0.0.1", 8080, "/alive", "/readyz"),
-                Optional.of(new PrometheusSettings("127.0.0.1", 9988)), s.plugins()), s);
+                Optional.of(new PrometheusSettings("127.0.0.1", 9988)), s.plugins(), FederationSettings.DEFAULTS,
+                Optional.empty()), s);
     }
 
     @Test
@@ -221,8 +224,8 @@ class ServerSettingsTest {
                         "server.audit_log_enabled: expected true or false, got string \"yes\""),
                 Arguments.of("validate_unknownKey_suggestsClosest", new String[] {"trust_domian = \"example.org\""},
                         "server.trust_domian: unknown key (did you mean \"trust_domain\"?)"),
-                Arguments.of("validate_unknownKeyFarFromAll_reportedWithoutHint", new String[] {"federation = true"},
-                        "server.federation: unknown key"),
+                Arguments.of("validate_unknownKeyFarFromAll_reportedWithoutHint", new String[] {"zzzz = true"},
+                        "server.zzzz: unknown key"),
                 Arguments.of("validate_caSubjectCountryNotList_reported", new String[] {"ca_subject {\n country = \"US\"\n }"},
                         "server.ca_subject.country: expected a list of strings, got string \"US\""),
                 Arguments.of("validate_caSubjectOrganizationElement_reported",
