@@ -3,6 +3,7 @@ package dev.bourne.bench.iid;
 import dev.bourne.bench.tpm.Throughput;
 import dev.bourne.bench.workload.CpuMeter;
 import dev.bourne.bench.workload.Latencies;
+import dev.bourne.openstack.vendordata.VendordataServer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,21 +26,21 @@ import java.util.Map;
 public final class IidBench {
     static final String USAGE = """
             usage: bench/run --suite iid [--quick] [--rounds N] [--slice-ms MS] [--warmup-ms MS] [--requests N]
-                                         [--server-nodelay] [--out FILE]
+                                         [--server-nagle] [--out FILE]
               --rounds     rounds; every ratio is computed inside a round (default 10)
               --slice-ms   time each operation runs per round (default 500)
               --warmup-ms  time each operation runs before the first round, for the JIT (default 1500)
               --requests   timed HTTPS requests of each kind, POST /v1/iid and GET /live alternating, after a
                            fifth as many untimed; 0 skips the HTTPS measurement (default 1000)
-              --server-nodelay
-                           set TCP_NODELAY on the signing service's accepted sockets (the JDK HttpServer's
-                           sun.net.httpserver.nodelay, off by default and as shipped; without it each HTTPS
-                           response waits for the client's delayed ACK, about 40 ms on Linux)
+              --server-nagle
+                           leave Nagle's algorithm on in the signing service (sun.net.httpserver.nodelay=false,
+                           the JDK HttpServer's default; the service sets TCP_NODELAY as shipped): shows the
+                           delayed-ACK wait, about 40 ms per response on Linux, that the service avoids
               --quick      a smoke run: 1 round of 100 ms, 200 ms warm-up, 50 requests (numbers are noise)
               --out        also write the report (Markdown) to FILE""";
 
     /** The JDK HttpServer's switch for TCP_NODELAY on accepted connections (sun.net.httpserver.ServerConfig). */
-    static final String NODELAY_PROPERTY = "sun.net.httpserver.nodelay";
+    static final String NODELAY_PROPERTY = VendordataServer.NODELAY_PROPERTY;
 
     private IidBench() {
     }
@@ -58,9 +59,9 @@ public final class IidBench {
             Runtime.getRuntime().halt(2);
             return;
         }
-        if (arguments.serverNodelay) {
+        if (arguments.serverNagle) {
             // Read once, when the JDK's HttpServer is first used: set before anything starts one.
-            System.setProperty(NODELAY_PROPERTY, "true");
+            System.setProperty(NODELAY_PROPERTY, "false");
         }
         Path scratch = Files.createTempDirectory("bourne-iid-bench-");
         try {
@@ -132,7 +133,7 @@ public final class IidBench {
         out.append(String.format(Locale.ROOT, "%n%,d documents signed for the server measurements (each attests "
                 + "once); JWS signing input %d bytes.%n", documents, signingInputBytes));
         if (!latencies.isEmpty()) {
-            String nodelay = Boolean.getBoolean(NODELAY_PROPERTY) ? "on" : "off (as shipped)";
+            String nodelay = Boolean.getBoolean(NODELAY_PROPERTY) ? "on (as shipped)" : "off (--server-nagle)";
             out.append(String.format(Locale.ROOT, "%n### HTTPS on loopback, one client, one kept-alive connection, "
                     + "server TCP_NODELAY %s (%s)%n%n", nodelay, httpsCpu));
             out.append("| request | samples | p50 µs | p90 µs | p99 µs | max µs |\n|---|---|---|---|---|---|\n");
@@ -183,7 +184,7 @@ public final class IidBench {
         long sliceMillis = 500;
         long warmupMillis = 1500;
         int requests = 1000;
-        boolean serverNodelay;
+        boolean serverNagle;
         Path out;
 
         static Arguments parse(String[] args) {
@@ -198,7 +199,7 @@ public final class IidBench {
                     case "--slice-ms" -> parsed.sliceMillis = number(value(args, ++i, arg), arg, 10, 60_000);
                     case "--warmup-ms" -> parsed.warmupMillis = number(value(args, ++i, arg), arg, 0, 600_000);
                     case "--requests" -> parsed.requests = number(value(args, ++i, arg), arg, 0, 1_000_000);
-                    case "--server-nodelay" -> parsed.serverNodelay = true;
+                    case "--server-nagle" -> parsed.serverNagle = true;
                     case "--out" -> parsed.out = Path.of(value(args, ++i, arg));
                     default -> throw new IllegalArgumentException("unknown argument '" + printable(arg) + "'");
                 }

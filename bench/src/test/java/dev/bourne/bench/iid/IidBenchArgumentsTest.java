@@ -44,19 +44,19 @@ class IidBenchArgumentsTest {
         assertEquals(500, a.sliceMillis);
         assertEquals(1500, a.warmupMillis);
         assertEquals(1000, a.requests);
-        assertFalse(a.serverNodelay);
+        assertFalse(a.serverNagle);
         assertEquals(null, a.out);
     }
 
     @Test
     void parse_quick_smokeValuesUnlessGivenExplicitly() {
         IidBench.Arguments a = IidBench.Arguments.parse(new String[] {"--requests", "0", "--quick",
-                "--server-nodelay", "--out", "/tmp/iid.md"});
+                "--server-nagle", "--out", "/tmp/iid.md"});
         assertEquals(1, a.rounds);
         assertEquals(100, a.sliceMillis);
         assertEquals(200, a.warmupMillis);
         assertEquals(0, a.requests);
-        assertTrue(a.serverNodelay);
+        assertTrue(a.serverNagle);
         assertEquals(Path.of("/tmp/iid.md"), a.out);
     }
 }
