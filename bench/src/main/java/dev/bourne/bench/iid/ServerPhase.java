@@ -45,14 +45,15 @@ import org.bouncycastle.jce.provider.BouncyCastleProvider;
  * {@link OpenStackServerAttestor#configure} from a {@code plugin_data} block naming a JWK set file) over documents
  * pre-signed with a P-256 key ({@link Documents}), with its jti ledger the server's SQLite datastore
  * ({@link SqlDataStore#openSqlite}, WAL, synchronous FULL, through {@link DataStoreJtiLedger}) and, to show the
- * datastore's share, an in-memory ledger; beside the limit, a bare JCA ES256 verification of the same signatures.
+ * datastore's share, an in-memory ledger; beside the limit, a bare BouncyCastle ES256 verification of the same
+ * signatures (the provider IidVerifier uses for ECDSA), and for comparison the JDK's SunEC.
  *
  * <p>The documents are signed by {@link IidSigner} with the {@code memory} KeyManager (a JCA key): the server never
  * sees the signing service's key store, only its JWK set, written to a file as the service publishes it.
  */
 final class ServerPhase implements AutoCloseable {
-    static final String RAW_VERIFY = "raw ES256 verify (JCA SHA256withECDSA, SunEC)";
-    static final String RAW_VERIFY_BC = "for comparison: raw ES256 verify, BouncyCastle, key reused";
+    static final String RAW_VERIFY_SUNEC = "for comparison: raw ES256 verify, JDK SunEC";
+    static final String RAW_VERIFY = "raw ES256 verify (BouncyCastle SHA256withECDSA, key reused)";
     static final String RAW_VERIFY_BC_NEW_KEY = "for comparison: raw ES256 verify, BouncyCastle, key made per call";
     static final String VERIFY = "IidVerifier.verify (JWS parse, header checks, kid lookup, ES256, claims)";
     static final String ATTEST_MEMORY = "attest, jti ledger in memory";
@@ -77,9 +78,9 @@ final class ServerPhase implements AutoCloseable {
             new Limit(ATTEST_SQLITE, List.of(RAW_VERIFY, LEDGER_SQLITE)),
             // The datastore's share: 1 - this ratio is the fraction of an attestation spent in the SQLite ledger.
             new Limit(ATTEST_SQLITE, List.of(ATTEST_MEMORY)),
-            // Not limits of Bourne's code: how the JDK's provider, which nimbus uses, compares with BouncyCastle.
-            new Limit(RAW_VERIFY, List.of(RAW_VERIFY_BC_NEW_KEY)),
-            new Limit(RAW_VERIFY, List.of(RAW_VERIFY_BC)));
+            // Not limits of Bourne's code: what the key object reuse and the provider choice are worth.
+            new Limit(RAW_VERIFY_BC_NEW_KEY, List.of(RAW_VERIFY)),
+            new Limit(RAW_VERIFY_SUNEC, List.of(RAW_VERIFY)));
 
     private final Path dir;
     private final SecureRandom random = new SecureRandom();
@@ -116,25 +117,26 @@ final class ServerPhase implements AutoCloseable {
         IidVerifier verifier = IidVerifier.of(settings, JwksSource.file(jwksFile, settings.algorithms(),
                 settings.jwksRefresh(), settings.jwksMinRefresh(), clock), clock);
 
-        // The limit: the same signatures over the same bytes, one initialised Signature, the key made once.
+        // The limit: the same signatures over the same bytes on BouncyCastle (a provider object, never installed, as
+        // IidVerifier uses it), one initialised Signature, the key made once: BouncyCastle precomputes tables for a
+        // public point on its first verification and keeps them with the key object.
         PublicKey publicKey = KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(
                 keys.activeKey().publicJwk().toECKey().toECPublicKey().getEncoded()));
-        Signature raw = Signature.getInstance("SHA256withECDSA");
-        raw.initVerify(publicKey);
-        throughput.add(RAW_VERIFY, Throughput.timed(i -> {
-            raw.update(documents.signingInput(i));
-            require(raw.verify(documents.derSignature(i)), RAW_VERIFY);
-        }));
-        // For comparison, BouncyCastle (a provider object, never installed, as QuoteVerifier uses it): it precomputes
-        // tables for a public point on its first verification and keeps them with the key object.
         Provider bouncyCastle = new BouncyCastleProvider();
         KeyFactory bcKeys = KeyFactory.getInstance("EC", bouncyCastle);
         byte[] encodedKey = publicKey.getEncoded();
         Signature bc = Signature.getInstance("SHA256withECDSA", bouncyCastle);
         bc.initVerify(bcKeys.generatePublic(new X509EncodedKeySpec(encodedKey)));
-        throughput.add(RAW_VERIFY_BC, Throughput.timed(i -> {
+        throughput.add(RAW_VERIFY, Throughput.timed(i -> {
             bc.update(documents.signingInput(i));
-            require(bc.verify(documents.derSignature(i)), RAW_VERIFY_BC);
+            require(bc.verify(documents.derSignature(i)), RAW_VERIFY);
+        }));
+        // For comparison, the JDK's own provider (what nimbus uses unless told otherwise).
+        Signature sunEc = Signature.getInstance("SHA256withECDSA");
+        sunEc.initVerify(publicKey);
+        throughput.add(RAW_VERIFY_SUNEC, Throughput.timed(i -> {
+            sunEc.update(documents.signingInput(i));
+            require(sunEc.verify(documents.derSignature(i)), RAW_VERIFY_SUNEC);
         }));
         throughput.add(RAW_VERIFY_BC_NEW_KEY, Throughput.timed(i -> {
             Signature fresh = Signature.getInstance("SHA256withECDSA", bouncyCastle);

@@ -31,7 +31,7 @@ class IidBenchSmokeTest {
         String report = IidBench.run(arguments, dir);
 
         for (String name : List.of(ServerPhase.RAW_VERIFY, ServerPhase.VERIFY, ServerPhase.ATTEST_MEMORY,
-                ServerPhase.ATTEST_SQLITE, ServerPhase.LEDGER_SQLITE, ServerPhase.RAW_VERIFY_BC,
+                ServerPhase.ATTEST_SQLITE, ServerPhase.LEDGER_SQLITE, ServerPhase.RAW_VERIFY_SUNEC,
                 ServerPhase.RAW_VERIFY_BC_NEW_KEY, SigningPhase.RAW_SIGN, SigningPhase.SIGN)) {
             Matcher row = Pattern.compile("\\| " + Pattern.quote(name) + " \\| ([0-9,]+) \\|").matcher(report);
             assertTrue(row.find(), name + " missing:\n" + report);
