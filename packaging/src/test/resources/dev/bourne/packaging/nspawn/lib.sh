@@ -11,7 +11,9 @@ set -uo pipefail
 E2E_STEP=start
 E2E_START=$SECONDS
 
-exec > >(tee -a "$RESULTS/driver.log") 2>&1
+# Straight to the file, not through tee: when the driver exits systemd kills what is left in its cgroup, and a tee
+# could lose the last lines (those that say why it failed).
+exec >> "$RESULTS/driver.log" 2>&1
 echo "failed: $E2E_STEP: the driver did not finish" > "$RESULTS/status"
 : > "$RESULTS/steps"
 : > "$RESULTS/values"
