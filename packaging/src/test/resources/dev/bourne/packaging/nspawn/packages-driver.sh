@@ -145,8 +145,8 @@ useradd --system --no-create-home --shell /usr/sbin/nologin --groups bourne e2e-
 useradd --system --no-create-home --shell /usr/sbin/nologin e2e-workload || fail "useradd e2e-workload"
 useradd --system --no-create-home --shell /usr/sbin/nologin e2e-stranger || fail "useradd e2e-stranger"
 workload_uid=$(id -u e2e-workload)
-# Not in group bourne: the admin socket must refuse it.
-as e2e-stranger /usr/bin/bourne-server entry count > /tmp/stranger.out 2>&1
+# Not in group bourne: the admin socket (0770 in a 0750 directory) must refuse it, even given the path.
+as e2e-stranger /usr/bin/bourne-server entry count -socketPath "$SERVER_SOCKET" > /tmp/stranger.out 2>&1
 record admin.stranger_exit "$?"
 record admin.stranger_output "$(grep -v -i 'WARN io.netty' /tmp/stranger.out | tr '\n' ' ' | cut -c1-200)"
 as e2e-admin /usr/bin/bourne-server token generate -spiffeID "spiffe://$TD/e2e/node" > /tmp/token.out \
