@@ -1,5 +1,6 @@
 package dev.bourne.packaging.nspawn;
 
+import dev.bourne.packaging.PackagingTool;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -97,7 +98,7 @@ final class NspawnContainer {
      */
     Boot boot(Duration timeout) {
         requireRoot();
-        Path nspawn = requireTool("systemd-nspawn", "systemd-container", "systemd-container");
+        Path nspawn = PackagingTool.SYSTEMD_NSPAWN.path();
         Path unshare = requireTool("unshare", "util-linux", "util-linux");
         Path mount = requireTool("mount", "mount", "util-linux");
         Path overlay = workDir.resolve("overlay");

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.bourne.packaging.Rpms;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -69,6 +69,7 @@ class PackagesBootTest {
         assertEquals("2", v.get("server.seccomp"), () -> report);
         assertEquals("770 bourne-server:bourne", v.get("server.socket"), () -> report);
         assertEquals("750 bourne-server:bourne", v.get("server.state_dir"), () -> report);
+        assertEquals("0", v.get("server.healthcheck_exit"), () -> report);
         assertNotEquals("0", v.get("admin.stranger_exit"), () -> "a user outside group bourne used the admin socket\n"
                 + report);
         // Refused by the file system (the CLI says "the server's admin API is unavailable: io exception").
@@ -83,6 +84,7 @@ class PackagesBootTest {
         assertEquals("0000000000000000", v.get("agent.cap_bnd"), () -> report);
         assertTrue(v.get("agent.socket").startsWith("777 bourne-agent:"), () -> report);
         assertEquals("1", v.get("server.agents"), () -> report);
+        assertEquals("0", v.get("agent.healthcheck_exit"), () -> report);
         assertTrue(Double.parseDouble(v.get("agent.exposure")) <= MAX_EXPOSURE, () -> report);
 
         // The workload: its SVID from the installed agent; a user without an entry gets none.
@@ -102,38 +104,8 @@ class PackagesBootTest {
         assertEquals(0, run.boot().exitCode(), () -> report);
     }
 
-    /** The two RPMs (built by packaging/rpm/build once per JVM). */
+    /** The two RPMs, built by packaging/rpm/build once per JVM. */
     private static List<Path> rpms() {
-        return InterimRpms.get();
-    }
-
-    /** Until wt-rpm's Rpms helper lands: runs packaging/rpm/build --skip-maven from the repository root. */
-    private static final class InterimRpms {
-        private static List<Path> built;
-
-        static synchronized List<Path> get() {
-            if (built == null) {
-                Path root = Path.of("").toAbsolutePath();
-                while (!Files.exists(root.resolve("packaging/rpm")) && root.getParent() != null) {
-                    root = root.getParent();
-                }
-                Path build = root.resolve(System.getProperty("bourne.rpm.build", "packaging/rpm/build"));
-                try {
-                    Process p = new ProcessBuilder(build.toString(), "--skip-maven")
-                            .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-                    String out = new String(p.getInputStream().readAllBytes());
-                    if (p.waitFor() != 0) {
-                        throw new IllegalStateException(build + " failed");
-                    }
-                    built = out.lines().map(Path::of).toList();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException(e);
-                }
-            }
-            return built;
-        }
+        return Rpms.get().both();
     }
 }

@@ -97,6 +97,7 @@ server {
     log_level = "INFO"
     ca_ttl = "24h"
     default_x509_svid_ttl = "1h"
+    audit_log_enabled = true
 }
 
 plugins {
@@ -117,6 +118,14 @@ plugins {
             pin_file = "/etc/bourne/hsm.pin"
         }
     }
+}
+
+health_checks {
+    listener_enabled = true
+    bind_address = "127.0.0.1"
+    bind_port = "8080"
+    live_path = "/live"
+    ready_path = "/ready"
 }
 EOF
 record config.server_after_edit "$(mode_owner /etc/bourne/server.conf)"
@@ -145,6 +154,8 @@ useradd --system --no-create-home --shell /usr/sbin/nologin --groups bourne e2e-
 useradd --system --no-create-home --shell /usr/sbin/nologin e2e-workload || fail "useradd e2e-workload"
 useradd --system --no-create-home --shell /usr/sbin/nologin e2e-stranger || fail "useradd e2e-stranger"
 workload_uid=$(id -u e2e-workload)
+as e2e-admin /usr/bin/bourne-server healthcheck > /tmp/health.out 2>&1
+record server.healthcheck_exit "$?"
 # Not in group bourne: the admin socket (0770 in a 0750 directory) must refuse it, even given the path.
 as e2e-stranger /usr/bin/bourne-server entry count -socketPath "$SERVER_SOCKET" > /tmp/stranger.out 2>&1
 record admin.stranger_exit "$?"
@@ -211,6 +222,8 @@ as e2e-admin /usr/bin/bourne-server agent list > /tmp/agents.txt 2>&1
 record server.agents "$(grep -c "spiffe://$TD/spire/agent/join_token/" /tmp/agents.txt)"
 
 step workload-fetch
+as e2e-stranger /usr/bin/bourne-agent healthcheck > /tmp/health.out 2>&1
+record agent.healthcheck_exit "$?"
 # The entry was created before the agent started, so its first sync has it; retry for a few sync intervals anyway.
 fetched=no
 deadline=$((SECONDS + 40))
