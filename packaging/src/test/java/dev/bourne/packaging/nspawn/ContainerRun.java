@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +24,27 @@ final class ContainerRun {
     private final NspawnContainer container;
     private final Path e2eDir;
     private NspawnContainer.Boot boot;
+
+    /**
+     * A fresh scratch directory for one test's container, {@code packaging/target/nspawn/<name>}: kept after the test
+     * (unlike a JUnit temporary directory) so that a failure's whole journal and logs can be read afterwards; emptied
+     * when the test runs again. Nothing stays mounted there: the container's mounts live in its own mount namespace.
+     */
+    static Path workDir(String name) {
+        Path dir = Path.of("target", "nspawn", name).toAbsolutePath();
+        try {
+            if (Files.exists(dir)) {
+                try (var walk = Files.walk(dir)) {
+                    for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
+                        Files.delete(p);
+                    }
+                }
+            }
+            return Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare " + dir, e);
+        }
+    }
 
     /** A container under {@code workDir} that will run the driver script resource {@code driverResource}. */
     ContainerRun(Path workDir, String driverResource) {

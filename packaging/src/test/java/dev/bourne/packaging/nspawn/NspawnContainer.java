@@ -146,6 +146,9 @@ final class NspawnContainer {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start systemd-nspawn", e);
         }
+        // If the test JVM is told to exit (Ctrl-C, surefire's timeout) while the container runs, stop it too.
+        Thread onExit = new Thread(() -> stop(process), "nspawn-stop-on-exit");
+        Runtime.getRuntime().addShutdownHook(onExit);
         boolean timedOut = false;
         try {
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -156,6 +159,12 @@ final class NspawnContainer {
             stop(process);
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while the container ran", e);
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(onExit);
+            } catch (IllegalStateException alreadyExiting) {
+                // The JVM is shutting down and the hook is running or has run: nothing to undo.
+            }
         }
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         return new Boot(process.exitValue(), timedOut, took, read(console));
@@ -167,6 +176,9 @@ final class NspawnContainer {
      * itself are killed.
      */
     private static void stop(Process process) {
+        if (!process.isAlive()) {
+            return;
+        }
         List<ProcessHandle> descendants = process.descendants().toList();
         process.destroy();
         try {

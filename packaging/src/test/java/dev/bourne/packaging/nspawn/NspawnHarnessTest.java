@@ -4,11 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The container harness on its own, with no Bourne code: a booted systemd starts a hardened {@code Type=simple} unit
@@ -18,8 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 class NspawnHarnessTest {
 
     @Test
-    void bootsSystemdAndRunsAHardenedUnit(@TempDir Path workDir) {
-        ContainerRun run = new ContainerRun(workDir, "probe-driver.sh")
+    void bootsSystemdAndRunsAHardenedUnit() {
+        ContainerRun run = new ContainerRun(ContainerRun.workDir("harness"), "probe-driver.sh")
                 .withUnit("bourne-probe.service")
                 .run(Duration.ofSeconds(90));
         String report = run.report();
@@ -41,5 +42,23 @@ class NspawnHarnessTest {
         assertEquals("inactive", values.get("probe.stopped"), () -> report);
         assertEquals("no", values.get("probe.runtime_dir_left"), () -> report);
         assertEquals(0, run.boot().exitCode(), () -> report);
+    }
+
+    @Test
+    void stopsAContainerAtItsDeadlineAndLeavesNoProcess() throws Exception {
+        Path workDir = ContainerRun.workDir("harness-timeout");
+        ContainerRun run = new ContainerRun(workDir, "hang-driver.sh").run(Duration.ofSeconds(8));
+        String report = run.report();
+
+        assertTrue(run.boot().timedOut(), () -> report);
+        assertEquals("failed: hang: the driver did not finish this step", run.status(), () -> report);
+        // SIGTERM made nspawn power the container off in order: the driver unit was stopped and saved the journal.
+        assertTrue(Files.readString(workDir.resolve("results/journal.txt"))
+                .contains("bourne-e2e.service"), () -> report);
+        List<String> left = ProcessHandle.allProcesses()
+                .map(p -> p.info().commandLine().orElse(""))
+                .filter(cmd -> cmd.contains(workDir.toString()) || cmd.contains("systemd.unit=bourne-e2e.target"))
+                .toList();
+        assertEquals(List.of(), left, () -> "processes left behind\n" + report);
     }
 }

@@ -6,14 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.bourne.packaging.Rpms;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The RPMs end to end on a real systemd (issue 8's proof): in a {@code systemd-nspawn} container booted with systemd,
@@ -34,13 +31,11 @@ class PackagesBootTest {
     private static final double MAX_EXPOSURE = 2.5;
 
     @Test
-    void installedUnitsServeAWorkload(@TempDir Path workDir) throws IOException {
-        Path rpmDir = Files.createDirectories(workDir.resolve("rpms"));
-        for (Path rpm : rpms()) {
-            Files.copy(rpm, rpmDir.resolve(rpm.getFileName()));
+    void installedUnitsServeAWorkload() {
+        ContainerRun run = new ContainerRun(ContainerRun.workDir("packages-boot"), "packages-driver.sh");
+        for (Path rpm : Rpms.get().both()) {
+            run.container().bindReadOnly(rpm, "/rpms/" + rpm.getFileName());
         }
-        ContainerRun run = new ContainerRun(workDir.resolve("container"), "packages-driver.sh");
-        run.container().bindReadOnly(rpmDir, "/rpms");
         run.run(Duration.ofSeconds(240));
 
         String report = run.report();
@@ -102,10 +97,5 @@ class PackagesBootTest {
         assertEquals("success", v.get("server.stop_result"), () -> report);
         assertEquals("no", v.get("server.socket_left"), () -> report);
         assertEquals(0, run.boot().exitCode(), () -> report);
-    }
-
-    /** The two RPMs, built by packaging/rpm/build once per JVM. */
-    private static List<Path> rpms() {
-        return Rpms.get().both();
     }
 }

@@ -14,12 +14,13 @@ E2E_START=$SECONDS
 # Straight to the file, not through tee: when the driver exits systemd kills what is left in its cgroup, and a tee
 # could lose the last lines (those that say why it failed).
 exec >> "$RESULTS/driver.log" 2>&1
-echo "failed: $E2E_STEP: the driver did not finish" > "$RESULTS/status"
+echo "failed: $E2E_STEP: the driver did not finish this step" > "$RESULTS/status"
 : > "$RESULTS/steps"
 : > "$RESULTS/values"
 
 step() {
     E2E_STEP="$1"
+    echo "failed: $E2E_STEP: the driver did not finish this step" > "$RESULTS/status"
     printf '%s %s\n' "$((SECONDS - E2E_START))" "$E2E_STEP" >> "$RESULTS/steps"
     printf '\n== %s\n' "$E2E_STEP"
 }
