@@ -1,10 +1,15 @@
 # Shared by bin/test and bin/quickstart: installs what Bourne needs on a Debian or RHEL-family machine and starts
 # PostgreSQL. Source it; it defines functions only.
 
-BOURNE_DEBIAN_PACKAGES=(softhsm2 opensc swtpm swtpm-tools tpm2-tools postgresql openssl util-linux python3)
-BOURNE_RHEL_PACKAGES=(softhsm opensc swtpm swtpm-tools tpm2-tools postgresql-server postgresql openssl util-linux python3)
+# rpm/rpm-build, rpmlint, systemd-container: the packaging module builds, lints and installs the RPMs and boots their
+# units in systemd-nspawn (systemd-analyze and systemd-sysusers come with systemd itself).
+BOURNE_DEBIAN_PACKAGES=(softhsm2 opensc swtpm swtpm-tools tpm2-tools postgresql openssl util-linux python3
+    rpm rpmlint systemd-container)
+BOURNE_RHEL_PACKAGES=(softhsm opensc swtpm swtpm-tools tpm2-tools postgresql-server postgresql openssl util-linux python3
+    rpm-build rpmlint systemd-container)
 # Commands the suite runs; if all are present nothing is installed (and no package index is downloaded).
-BOURNE_COMMANDS=(softhsm2-util pkcs11-tool swtpm swtpm_setup swtpm_ioctl tpm2_getcap psql openssl setpriv python3 java mvn)
+BOURNE_COMMANDS=(softhsm2-util pkcs11-tool swtpm swtpm_setup swtpm_ioctl tpm2_getcap psql openssl setpriv python3 java mvn
+    rpmbuild rpm rpmlint systemd-analyze systemd-sysusers systemd-nspawn)
 # What only the TPM needs. With BOURNE_TPM_OPTIONAL=1 (bin/quickstart) a machine where these cannot be installed is
 # not an error: the caller checks bourne::have_tpm_tools and does without a TPM.
 BOURNE_TPM_PACKAGES=(swtpm swtpm-tools tpm2-tools)

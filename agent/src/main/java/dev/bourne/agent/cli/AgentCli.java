@@ -139,9 +139,19 @@ public final class AgentCli implements Callable<Integer> {
         return text == null || text.isEmpty() ? e.getClass().getSimpleName() : text;
     }
 
+    /** This process's uid as the kernel reports it, for the hint in {@link #NO_IDENTITY}. */
+    private static String ownUid() {
+        try {
+            return String.valueOf(java.nio.file.Files.getAttribute(java.nio.file.Path.of("/proc/self"), "unix:uid"));
+        } catch (java.io.IOException | RuntimeException e) {
+            return "<your uid>";
+        }
+    }
+
     static String statusMessage(Status status) {
         return switch (status.getCode()) {
-            case PERMISSION_DENIED -> NO_IDENTITY + ProcessHandle.current().pid() + "'s uid)";
+            case PERMISSION_DENIED -> NO_IDENTITY + ownUid() + " for this process, pid "
+                    + ProcessHandle.current().pid() + ")";
             case UNAVAILABLE -> "the Workload API is unavailable: " + describe(status);
             case INVALID_ARGUMENT -> "the agent rejected the request: " + describe(status);
             case DEADLINE_EXCEEDED -> "the agent did not answer in time";

@@ -8,6 +8,7 @@ import dev.bourne.appliance.admin.AdminServices;
 import dev.bourne.appliance.cli.ServerCli;
 import dev.bourne.appliance.datastore.RegistrationEntry;
 import dev.bourne.appliance.server.BourneServer;
+import dev.bourne.core.bundle.SpiffeBundle;
 import dev.bourne.core.selector.Selector;
 import dev.bourne.core.spiffeid.SpiffeId;
 import dev.bourne.core.spiffeid.TrustDomain;
@@ -101,8 +102,15 @@ class FederationEndToEndTest {
         Selector uid = new Selector("unix", "uid:" + Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
         exampleAgent = startAgent(example, FRONT, PARTNER, uid);
         partnerAgent = startAgent(partner, BILLING, EXAMPLE, uid);
-        awaitIdentity(exampleAgent, uid, i -> i.federatedBundles().containsKey(PARTNER));
-        awaitIdentity(partnerAgent, uid, i -> i.federatedBundles().containsKey(EXAMPLE));
+        // The PEM bootstrap carries X.509 authorities only: the JWT authorities arrive with the first fetch from the
+        // peer's bundle endpoint, so wait for those.
+        awaitIdentity(exampleAgent, uid, i -> hasJwtAuthorities(i, PARTNER));
+        awaitIdentity(partnerAgent, uid, i -> hasJwtAuthorities(i, EXAMPLE));
+    }
+
+    private static boolean hasJwtAuthorities(WorkloadIdentity identity, TrustDomain peer) {
+        SpiffeBundle bundle = identity.federatedBundles().get(peer);
+        return bundle != null && !bundle.jwtAuthorities().isEmpty();
     }
 
     @AfterAll

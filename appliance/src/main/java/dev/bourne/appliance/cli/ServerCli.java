@@ -132,7 +132,9 @@ public final class ServerCli implements Callable<Integer> {
     static String statusMessage(Status status) {
         String description = status.getDescription() == null ? status.getCode().toString() : status.getDescription();
         return switch (status.getCode()) {
-            case UNAVAILABLE -> "the server's admin API is unavailable: " + description;
+            case UNAVAILABLE -> permissionDenied(status.getCause())
+                    ? "permission denied on the server's admin socket: run as root or as a member of group bourne"
+                    : "the server's admin API is unavailable: " + description + rootCause(status.getCause());
             case DEADLINE_EXCEEDED -> "the server did not answer in time";
             case INVALID_ARGUMENT -> "invalid request: " + description;
             case NOT_FOUND -> "not found: " + description;
@@ -141,5 +143,24 @@ public final class ServerCli implements Callable<Integer> {
             case PERMISSION_DENIED, UNAUTHENTICATED -> "permission denied: " + description;
             default -> "the call failed: " + status.getCode() + ": " + description;
         };
+    }
+
+    /** Whether connecting failed with EACCES: the socket's directory or file refuses this user. */
+    static boolean permissionDenied(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().contains("Permission denied")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** ": <the innermost cause's message>", or nothing when there is none worth adding. */
+    private static String rootCause(Throwable cause) {
+        Throwable root = cause;
+        while (root != null && root.getCause() != null) {
+            root = root.getCause();
+        }
+        return root == null || root.getMessage() == null || root.getMessage().isBlank() ? "" : " (" + root.getMessage() + ")";
     }
 }

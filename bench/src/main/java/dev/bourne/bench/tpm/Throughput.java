@@ -9,19 +9,19 @@ import java.util.Map;
 /**
  * Throughput of several operations on one thread, measured in interleaved rounds so that every operation and its
  * limit see the same machine: each round runs every operation in turn for a time slice, and every ratio is computed
- * inside a round. An operation returns the nanoseconds to count (its timed part: set-up it needs per call, such as
+ * inside a round (shared by the {@code tpm} and {@code iid} suites). An operation returns the nanoseconds to count (its timed part: set-up it needs per call, such as
  * re-making a pending challenge before timing {@code finish}, is left out), and its rate is calls per counted second.
  */
-final class Throughput {
+public final class Throughput {
 
     /** One measured operation; {@code i} counts calls, to cycle through recorded evidence. */
     @FunctionalInterface
-    interface Op {
+    public interface Op {
         long run(int i) throws Exception;
     }
 
     /** An operation timing itself around {@code body}. */
-    static Op timed(Body body) {
+    public static Op timed(Body body) {
         return i -> {
             long t0 = System.nanoTime();
             body.run(i);
@@ -30,13 +30,13 @@ final class Throughput {
     }
 
     @FunctionalInterface
-    interface Body {
+    public interface Body {
         void run(int i) throws Exception;
     }
 
     /** The per-round rates (calls per second) of each operation, by name, in the order added. */
-    record Rates(Map<String, double[]> byName, int rounds) {
-        double[] of(String name) {
+    public record Rates(Map<String, double[]> byName, int rounds) {
+        public double[] of(String name) {
             double[] rates = byName.get(name);
             if (rates == null) {
                 throw new IllegalArgumentException("no measurement named " + name);
@@ -47,13 +47,13 @@ final class Throughput {
 
     private final Map<String, Op> ops = new LinkedHashMap<>();
 
-    void add(String name, Op op) {
+    public void add(String name, Op op) {
         if (ops.putIfAbsent(name, op) != null) {
             throw new IllegalArgumentException("measurement " + name + " added twice");
         }
     }
 
-    List<String> names() {
+    public List<String> names() {
         return new ArrayList<>(ops.keySet());
     }
 
@@ -62,7 +62,7 @@ final class Throughput {
      * @param sliceNanos time each operation runs per round
      * @param maxCalls a cap on calls per slice
      */
-    Rates measure(int rounds, long warmupNanos, long sliceNanos, int maxCalls) throws Exception {
+    public Rates measure(int rounds, long warmupNanos, long sliceNanos, int maxCalls) throws Exception {
         for (Op op : ops.values()) {
             slice(op, warmupNanos, maxCalls);
         }
@@ -89,7 +89,7 @@ final class Throughput {
     }
 
     /** The median of {@code values} (the mean of the middle two for an even count). */
-    static double median(double[] values) {
+    public static double median(double[] values) {
         double[] sorted = values.clone();
         Arrays.sort(sorted);
         int n = sorted.length;
