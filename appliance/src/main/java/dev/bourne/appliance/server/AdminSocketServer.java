@@ -48,6 +48,8 @@ public final class AdminSocketServer implements AutoCloseable {
     /** {@code sun_path} is 108 bytes including the terminating NUL. */
     public static final int MAX_SOCKET_PATH_BYTES = 107;
     static final int MAX_INBOUND_MESSAGE_BYTES = 4 * 1024 * 1024;
+    /** How long calls in progress may run on after {@link #close()} began. */
+    static final java.time.Duration GRACE = java.time.Duration.ofSeconds(5);
 
     public static final String PATH_TOO_LONG = "admin socket path is longer than " + MAX_SOCKET_PATH_BYTES
             + " bytes (the limit of sun_path)";
@@ -187,13 +189,18 @@ public final class AdminSocketServer implements AutoCloseable {
     @Override
     public void close() throws IOException {
         health.enterTerminalState();
-        server.shutdownNow();
+        // No new calls from now on; calls in progress (admin calls are short) get GRACE to finish, then are cancelled.
+        server.shutdown();
         try {
-            if (!server.awaitTermination(10, TimeUnit.SECONDS)) {
-                LOG.warn("admin API server did not stop within 10 s");
+            if (!server.awaitTermination(GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+                server.shutdownNow();
+                if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+                    LOG.warn("admin API server did not stop within {} s", GRACE.toSeconds() + 5);
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            server.shutdownNow();
         }
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
