@@ -101,6 +101,11 @@ class IidVerifierMalformedTest {
                         IidVerifier.HEADER_MALFORMED),
                 invalid("header a JSON array", encode("[\"ES256\"]") + "." + PARTS[1] + "." + PARTS[2],
                         IidVerifier.HEADER_MALFORMED),
+                // Deep nesting must be refused as malformed, never overflow the parser's stack.
+                invalid("header nested 480 deep", encode("{\"alg\":\"ES256\",\"x\":" + "[".repeat(480)
+                        + "]".repeat(480) + "}") + "." + PARTS[1] + "." + PARTS[2], IidVerifier.HEADER_MALFORMED),
+                invalid("claims nested 10,000 deep (signed)", withClaimsJson("{\"sub\":" + "{\"a\":".repeat(10_000)
+                        + "1" + "}".repeat(10_000) + "}"), IidVerifier.CLAIMS_MALFORMED),
                 invalid("header JSON with trailing data", encode("{\"alg\":\"ES256\"} x") + "." + PARTS[1] + "."
                         + PARTS[2], IidVerifier.HEADER_MALFORMED),
                 invalid("header with a duplicate member", encode("{\"alg\":\"ES256\",\"alg\":\"none\"}") + "."
