@@ -26,11 +26,10 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * <p>One instance serves one fetch; the reason of the last refusal is kept so the fetch error can name it (the TLS
  * layer reports only "certificate_unknown").
  */
-final class EndpointSvidTrust extends X509ExtendedTrustManager {
+final class EndpointSvidTrust extends FetcherTrust {
     static final String WRONG_ENDPOINT_ID =
             "the endpoint presented an X.509-SVID for %s, not for the endpoint SPIFFE ID %s";
     static final String NOT_AN_SVID = "the endpoint certificate is not a valid X.509-SVID of %s: %s";
-    static final String CLIENT_REFUSED = "a bundle fetcher accepts no TLS clients";
 
     private final SpiffeId endpointId;
     private final SpiffeBundle endpointBundle;
@@ -83,23 +82,6 @@ final class EndpointSvidTrust extends X509ExtendedTrustManager {
     public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
             throws CertificateException {
         verify(Arrays.asList(chain));
-    }
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-        throw new CertificateException(CLIENT_REFUSED);
-    }
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
-            throws CertificateException {
-        throw new CertificateException(CLIENT_REFUSED);
-    }
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-            throws CertificateException {
-        throw new CertificateException(CLIENT_REFUSED);
     }
 
     @Override

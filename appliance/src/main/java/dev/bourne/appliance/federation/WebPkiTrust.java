@@ -19,8 +19,7 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * (a private PKI, or tests). Each delegate is the JDK's own {@link X509ExtendedTrustManager}, which also checks the
  * certificate's names against the URL's host, since the HTTP client asks for {@code HTTPS} endpoint identification.
  */
-final class WebPkiTrust extends X509ExtendedTrustManager {
-    static final String CLIENT_REFUSED = "a bundle fetcher accepts no TLS clients";
+final class WebPkiTrust extends FetcherTrust {
 
     private final List<X509ExtendedTrustManager> delegates;
     private volatile String refusal;
@@ -102,23 +101,6 @@ final class WebPkiTrust extends X509ExtendedTrustManager {
     public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
             throws CertificateException {
         anyOf(d -> d.checkServerTrusted(chain, authType, engine));
-    }
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-        throw new CertificateException(CLIENT_REFUSED);
-    }
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
-            throws CertificateException {
-        throw new CertificateException(CLIENT_REFUSED);
-    }
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-            throws CertificateException {
-        throw new CertificateException(CLIENT_REFUSED);
     }
 
     @Override
