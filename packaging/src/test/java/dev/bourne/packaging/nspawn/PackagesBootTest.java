@@ -33,7 +33,7 @@ class PackagesBootTest {
     @Test
     void installedUnitsServeAWorkload() {
         ContainerRun run = new ContainerRun(ContainerRun.workDir("packages-boot"), "packages-driver.sh");
-        for (Path rpm : Rpms.get().both()) {
+        for (Path rpm : Rpms.get().all()) {
             run.container().bindReadOnly(rpm, "/rpms/" + rpm.getFileName());
         }
         run.run(Duration.ofSeconds(240));
@@ -45,9 +45,9 @@ class PackagesBootTest {
         assertEquals("ok", run.status(), () -> report);
         Map<String, String> v = run.values();
 
-        // Installation: both packages, accounts from sysusers.d, nothing enabled (under RHEL's "disable *" preset
+        // Installation: the three packages, accounts from sysusers.d, nothing enabled (under RHEL's "disable *" preset
         // policy, which the driver sets) or started by surprise.
-        assertEquals("bourne-agent bourne-server", v.get("rpm.installed"), () -> report);
+        assertEquals("bourne-agent bourne-server bourne-vendordata", v.get("rpm.installed"), () -> report);
         assertTrue(v.get("user.bourne-server.groups").contains("bourne"), () -> report);
         assertTrue(v.get("user.bourne-agent.groups").contains("bourne"), () -> report);
         assertEquals("disabled", v.get("server.enabled"), () -> report);
@@ -92,6 +92,24 @@ class PackagesBootTest {
         assertTrue(v.get("workload.stranger_output").contains("no identity"), () -> report);
 
         // systemctl stop: clean exits, no stale sockets.
+        // The IID signing service: ready on its own SoftHSM2 token, signs Nova's request, publishes the key it signed
+        // with, refuses a caller without Nova's token, stops cleanly.
+        assertEquals("active", v.get("bourne-vendordata.service.active"), () -> report);
+        assertEquals("bourne-vendordata", v.get("vendordata.user"), () -> report);
+        assertEquals("0000000000000000", v.get("vendordata.cap_bnd"), () -> report);
+        assertTrue(Double.parseDouble(v.get("vendordata.exposure")) <= MAX_EXPOSURE, () -> report);
+        assertEquals("200", v.get("vendordata.iid_http"), () -> report);
+        String[] claims = v.get("vendordata.iid_claims").split(" ");
+        assertEquals(4, claims.length, () -> report);
+        assertEquals("3f2a6c1e-8f4b-4d2a-9c3e-5b6a7d8e9f01", claims[0], () -> report);
+        assertEquals("0123456789abcdef0123456789abcdef", claims[1], () -> report);
+        assertEquals("https://localhost:8443", claims[2], () -> report);
+        assertTrue(List.of(v.get("vendordata.jwks_kids").split(" ")).contains(claims[3]),
+                () -> "the document's kid is not in the published JWK set\n" + report);
+        assertEquals("401", v.get("vendordata.anonymous_http"), () -> report);
+        assertEquals("inactive", v.get("vendordata.stopped"), () -> report);
+        assertEquals("success", v.get("vendordata.stop_result"), () -> report);
+
         assertEquals("inactive", v.get("agent.stopped"), () -> report);
         assertEquals("success", v.get("agent.stop_result"), () -> report);
         assertEquals("no", v.get("agent.socket_left"), () -> report);

@@ -1,7 +1,8 @@
-# End to end on a booted systemd, as an operator following docs/install.md would: install the bourne-server and
-# bourne-agent RPMs (scriptlets on), initialise a SoftHSM2 token for the server, start the server as shipped, join an
-# agent with a token, start it as shipped, fetch an X.509-SVID as a registered workload, stop both and check nothing
-# is left behind. Inputs: the RPMs in /rpms. The units are never edited: configuration goes only where the units read
+# End to end on a booted systemd, as an operator following docs/install.md would: install the bourne-server,
+# bourne-agent and bourne-vendordata RPMs (scriptlets on), initialise a SoftHSM2 token for the server, start the server
+# as shipped, join an agent with a token, start it as shipped, fetch an X.509-SVID as a registered workload, start the
+# IID signing service on its own token and sign a document as Nova would ask, stop them all and check nothing is left
+# behind. Inputs: the RPMs in /rpms. The units are never edited: configuration goes only where the units read
 # it (/etc/bourne, /etc/sysconfig).
 #
 # No secret (HSM PIN, SO PIN, join token) is ever printed: they go to files or command arguments only.
@@ -34,7 +35,7 @@ mode_owner() {
 on_failure_dump() {
     if [ "$(cat "$RESULTS/status")" != ok ]; then
         echo "---- systemctl status (on failure)"
-        systemctl status --no-pager --full bourne-server.service bourne-agent.service 2>&1 | tail -n 80
+        systemctl status --no-pager --full bourne-server.service bourne-agent.service bourne-vendordata.service 2>&1 | tail -n 80
     fi
 }
 trap on_failure_dump EXIT
@@ -47,7 +48,7 @@ echo 'disable *' > /etc/systemd/system-preset/99-default-disable.preset
 ls -l /rpms
 rpm -ivh --nodeps /rpms/*.rpm || fail "rpm -ivh --nodeps exited with $? (output above)"
 record rpm.installed "$(rpm -qa --qf '%{NAME} ' 'bourne*' | xargs -n1 | sort | xargs)"
-for u in bourne-server bourne-agent; do
+for u in bourne-server bourne-agent bourne-vendordata; do
     getent passwd "$u" >/dev/null || fail "the RPM scriptlets did not create the user $u"
 done
 record user.bourne-server.groups "$(id -Gn bourne-server | xargs -n1 | sort | xargs)"
@@ -246,6 +247,78 @@ as e2e-stranger /usr/bin/bourne-agent api fetch x509 > /tmp/stranger.out 2>&1
 record workload.stranger_exit "$?"
 record workload.stranger_output "$(grep -v -i 'WARN io.netty' /tmp/stranger.out | tr '\n' ' ' | cut -c1-200)"
 
+step vendordata
+# The OpenStack IID signing service as docs/openstack.md sets it up: its own SoftHSM2 token under its state directory,
+# TLS files and Nova's token in /etc/bourne/vendordata owned by bourne-vendordata, the shipped vendordata.conf with its
+# FILL IN lines set by sed (nothing else changed).
+install -d -m 0700 -o bourne-vendordata -g bourne-vendordata /var/lib/bourne/vendordata/softhsm \
+    /var/lib/bourne/vendordata/softhsm/tokens
+install -m 0640 -o root -g bourne-vendordata /dev/stdin /etc/bourne/vendordata/softhsm2.conf <<'EOF'
+directories.tokendir = /var/lib/bourne/vendordata/softhsm/tokens
+objectstore.backend = file
+log.level = ERROR
+slots.removable = false
+EOF
+printf 'SOFTHSM2_CONF=/etc/bourne/vendordata/softhsm2.conf\n' >> /etc/sysconfig/bourne-vendordata
+pin=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+so_pin=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+printf '%s\n' "$pin" | install -m 0600 -o bourne-vendordata -g bourne-vendordata /dev/stdin /etc/bourne/vendordata/hsm-pin
+as bourne-vendordata SOFTHSM2_CONF=/etc/bourne/vendordata/softhsm2.conf softhsm2-util --init-token --free \
+    --label bourne-vendordata --so-pin "$so_pin" --pin "$pin" >/dev/null \
+    || fail "softhsm2-util --init-token as bourne-vendordata failed"
+unset pin so_pin
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
+    -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -days 1 -keyout /tmp/vd.key -out /tmp/vd.crt 2>/dev/null \
+    || fail "openssl could not make the listener's certificate"
+install -m 0644 /tmp/vd.crt /etc/bourne/vendordata/tls.crt
+install -m 0600 -o bourne-vendordata /tmp/vd.key /etc/bourne/vendordata/tls.key
+rm -f /tmp/vd.key
+nova_token=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+printf '%s' "$nova_token" | install -m 0600 -o bourne-vendordata /dev/stdin /etc/bourne/vendordata/token
+# Nova's side: the token goes in a header file, never on a command line.
+printf 'Authorization: Bearer %s\n' "$nova_token" | install -m 0600 /dev/stdin /tmp/nova-auth.header
+unset nova_token
+sed -i -e 's|^    # issuer = .*|    issuer = "https://localhost:8443"|' \
+    -e "s|^    # audience = .*|    audience = [\"spiffe://$TD/spire/server\"]|" \
+    -e "s|^            # library = .*|            library = \"$lib\"|" \
+    -e 's|^            # token_label = .*|            token_label = "bourne-vendordata"|' /etc/bourne/vendordata.conf
+as bourne-vendordata /usr/bin/bourne-vendordata validate -config /etc/bourne/vendordata.conf \
+    || fail "bourne-vendordata validate refused the shipped vendordata.conf with its FILL IN lines set"
+start=$SECONDS
+timeout 120 systemctl start bourne-vendordata.service || fail "systemctl start bourne-vendordata failed or timed out"
+record vendordata.start_seconds "$((SECONDS - start))"
+unit_facts bourne-vendordata.service
+record vendordata.user "$(ps -o user= -p "$(systemctl show -P MainPID bourne-vendordata.service)")"
+record vendordata.cap_bnd "$(main_pid_status bourne-vendordata.service CapBnd)"
+record vendordata.exposure "$(systemd-analyze security --no-pager bourne-vendordata.service 2>/dev/null \
+    | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')"
+request='{"project-id": "0123456789abcdef0123456789abcdef", "instance-id": "3f2a6c1e-8f4b-4d2a-9c3e-5b6a7d8e9f01",
+ "image-id": "9c1e2d3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f", "hostname": "e2e-vm", "metadata": {"role": "e2e"}}'
+curl -sS --max-time 10 --cacert /etc/bourne/vendordata/tls.crt -H @/tmp/nova-auth.header \
+    -H 'Content-Type: application/json' -d "$request" -o /tmp/iid.json -w '%{http_code}' \
+    https://localhost:8443/v1/iid > /tmp/iid.code 2>/tmp/iid.err
+record vendordata.iid_http "$(cat /tmp/iid.code)"
+record vendordata.iid_claims "$(python3 -c '
+import base64, json
+jws = json.load(open("/tmp/iid.json"))["data"]
+header, payload, signature = jws.split(".")
+claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+kid = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"]
+print(claims["instanceID"], claims["projectID"], claims["iss"], kid)
+' 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+curl -sS --max-time 10 --cacert /etc/bourne/vendordata/tls.crt -o /tmp/jwks.json https://localhost:8443/v1/jwks.json \
+    || fail "GET /v1/jwks.json failed"
+record vendordata.jwks_kids "$(python3 -c '
+import json; print(" ".join(k["kid"] for k in json.load(open("/tmp/jwks.json"))["keys"]))' 2>&1 | tr '\n' ' ' \
+    | sed 's/ $//')"
+# Without Nova's token: refused.
+record vendordata.anonymous_http "$(curl -sS --max-time 10 --cacert /etc/bourne/vendordata/tls.crt \
+    -H 'Content-Type: application/json' -d "$request" -o /dev/null -w '%{http_code}' https://localhost:8443/v1/iid)"
+rm -f /tmp/nova-auth.header
+timeout 60 systemctl stop bourne-vendordata.service || fail "systemctl stop bourne-vendordata failed or timed out"
+record vendordata.stopped "$(systemctl is-active bourne-vendordata.service)"
+record vendordata.stop_result "$(systemctl show -P Result bourne-vendordata.service)"
+
 step stop
 timeout 60 systemctl stop bourne-agent.service || fail "systemctl stop bourne-agent failed or timed out"
 record agent.stopped "$(systemctl is-active bourne-agent.service)"
@@ -255,6 +328,7 @@ timeout 60 systemctl stop bourne-server.service || fail "systemctl stop bourne-s
 record server.stopped "$(systemctl is-active bourne-server.service)"
 record server.stop_result "$(systemctl show -P Result bourne-server.service)"
 record server.socket_left "$(test -e "$SERVER_SOCKET" && echo yes || echo no)"
-record server.journal_errors "$(journalctl --no-pager -q -p err -u bourne-server.service -u bourne-agent.service | wc -l)"
+record server.journal_errors "$(journalctl --no-pager -q -p err -u bourne-server.service -u bourne-agent.service \
+    -u bourne-vendordata.service | wc -l)"
 
 pass
