@@ -110,6 +110,12 @@ class PackagesBootTest {
         assertEquals("inactive", v.get("vendordata.stopped"), () -> report);
         assertEquals("success", v.get("vendordata.stop_result"), () -> report);
 
+        // The HSM PIN as a systemd credential (the drop-in docs/install.md describes): the server restarts and serves,
+        // and its user can no longer read the root-owned PIN file itself.
+        assertEquals("active", v.get("server.credential_active"), () -> report);
+        assertEquals("0", v.get("server.credential_healthcheck_exit"), () -> report);
+        assertEquals("no", v.get("server.pin_file_readable_by_service_user"), () -> report);
+
         assertEquals("inactive", v.get("agent.stopped"), () -> report);
         assertEquals("success", v.get("agent.stop_result"), () -> report);
         assertEquals("no", v.get("agent.socket_left"), () -> report);

@@ -319,6 +319,29 @@ timeout 60 systemctl stop bourne-vendordata.service || fail "systemctl stop bour
 record vendordata.stopped "$(systemctl is-active bourne-vendordata.service)"
 record vendordata.stop_result "$(systemctl show -P Result bourne-vendordata.service)"
 
+step pin-credential
+# docs/install.md's alternative: the PIN file stays root's (0600 root:root) and systemd hands the server a private copy
+# as a credential (LoadCredential= in a drop-in); server.conf then names the credential's path.
+install -d -m 0755 /etc/systemd/system/bourne-server.service.d
+install -m 0644 /dev/stdin /etc/systemd/system/bourne-server.service.d/hsm-pin-credential.conf <<'EOF'
+[Service]
+LoadCredential=hsm-pin:/etc/bourne/hsm.pin
+EOF
+chown root:root /etc/bourne/hsm.pin
+chmod 0600 /etc/bourne/hsm.pin
+sed -i 's|pin_file = "/etc/bourne/hsm.pin"|pin_file = "/run/credentials/bourne-server.service/hsm-pin"|' \
+    /etc/bourne/server.conf
+grep -q 'pin_file = "/run/credentials/bourne-server.service/hsm-pin"' /etc/bourne/server.conf \
+    || fail "could not point server.conf at the credential"
+systemctl daemon-reload
+timeout 120 systemctl restart bourne-server.service || fail "bourne-server did not restart with the PIN as a credential"
+record server.credential_active "$(systemctl is-active bourne-server.service)"
+as e2e-admin /usr/bin/bourne-server healthcheck > /tmp/health.out 2>&1
+record server.credential_healthcheck_exit "$?"
+# The old PIN file is root's alone now: the service user cannot read it, only its credential copy.
+as bourne-server cat /etc/bourne/hsm.pin > /dev/null 2>&1
+record server.pin_file_readable_by_service_user "$([ $? -eq 0 ] && echo yes || echo no)"
+
 step stop
 timeout 60 systemctl stop bourne-agent.service || fail "systemctl stop bourne-agent failed or timed out"
 record agent.stopped "$(systemctl is-active bourne-agent.service)"
