@@ -56,6 +56,11 @@ class PackagesBootTest {
         assertEquals("640 root:bourne", v.get("config.server"), () -> report);
         assertEquals("640 root:bourne", v.get("config.agent"), () -> report);
 
+        // The shipped configuration, not yet filled in: the start fails, and the journal names the missing key at
+        // error priority.
+        assertNotEquals("0", v.get("server.unconfigured_start_exit"), () -> report);
+        assertTrue(v.get("server.unconfigured_error").contains("trust_domain"), () -> report);
+
         // The server: ready (systemctl start returned), hardened, admin socket 0770 group bourne.
         assertEquals("active", v.get("bourne-server.service.active"), () -> report);
         assertEquals("bourne-server", v.get("server.user"), () -> report);

@@ -59,6 +59,15 @@ record config.server "$(mode_owner /etc/bourne/server.conf)"
 record config.agent "$(mode_owner /etc/bourne/agent.conf)"
 record server.active_after_install "$(systemctl is-active bourne-server.service)"
 
+step shipped-config-refused
+# Before the operator fills in the FILL IN lines, the service must refuse to start and say why in the journal.
+timeout 60 systemctl start bourne-server.service > /dev/null 2>&1
+record server.unconfigured_start_exit "$?"
+record server.unconfigured_error "$(journalctl --no-pager -q -o cat -u bourne-server.service -p err | grep -m1 'trust_domain' \
+    | cut -c1-200)"
+systemctl stop bourne-server.service > /dev/null 2>&1
+systemctl reset-failed bourne-server.service > /dev/null 2>&1
+
 step softhsm-token
 # The token lives under the server's state directory (the one place ProtectSystem=strict lets it write), created as
 # bourne-server; the server finds it through SOFTHSM2_CONF, set in /etc/sysconfig/bourne-server (the unit's
