@@ -11,6 +11,7 @@ import dev.bourne.agent.runtime.AgentStatus;
 import dev.bourne.core.config.AgentSettings;
 import dev.bourne.core.config.ConfigError;
 import dev.bourne.core.config.ConfigResult;
+import dev.bourne.core.logging.Logging;
 import dev.bourne.core.systemd.JournalStream;
 import dev.bourne.core.systemd.StopSignals;
 import dev.bourne.core.systemd.SystemdNotifier;
@@ -221,6 +222,7 @@ public final class AgentCli implements Callable<Integer> {
             if (settings.isEmpty()) {
                 return FAILED;
             }
+            Logging.configure(settings.get().logLevel(), settings.get().logFormat());
             StopSignals stop = cli.stopSignals.get();
             try (SystemdNotifier notifier = SystemdNotifier.create(cli.env, ProcessHandle.current().pid())) {
                 notifier.status("starting");

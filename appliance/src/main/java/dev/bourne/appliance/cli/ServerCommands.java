@@ -10,6 +10,7 @@ import dev.bourne.core.config.ConfigException;
 import dev.bourne.core.config.ConfigResult;
 import dev.bourne.core.config.PluginConfig;
 import dev.bourne.core.config.ServerSettings;
+import dev.bourne.core.logging.Logging;
 import dev.bourne.core.systemd.StopSignals;
 import dev.bourne.core.systemd.SystemdNotifier;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -97,6 +98,7 @@ final class ServerCommands {
             }
             ConfigResult.Valid<ServerSettings> valid = (ConfigResult.Valid<ServerSettings>) result;
             valid.warnings().forEach(w -> err.println("warning: " + w));
+            Logging.configure(valid.settings().logLevel(), valid.settings().logFormat());
             ServerCli cli = (ServerCli) spec.root().userObject();
             StopSignals stop = cli.stopSignals();
             try (SystemdNotifier notifier = SystemdNotifier.create(cli.env(), ProcessHandle.current().pid())) {

@@ -20,12 +20,12 @@ import java.util.regex.Pattern;
  * (sd-daemon(3)), so {@code journalctl -p warning} finds warnings and errors. This stream adds that prefix to every
  * line.
  *
- * <p>The priority comes from the line: a log record as slf4j-simple writes it ({@code [thread] LEVEL logger - text}:
- * ERROR 3, WARN 4, INFO 6, DEBUG and TRACE 7); the command line's own {@code Error:} (3) and {@code Warning:} (4)
+ * <p>The priority comes from the line: a log record in the text format ({@code [thread] LEVEL logger - text}) or the
+ * JSON format ({@code {"time":"...","level":"LEVEL",...}}) of {@link dev.bourne.core.logging.Logging} (ERROR 3, WARN 4,
+ * INFO 6, DEBUG and TRACE 7); the command line's own {@code Error:} (3) and {@code Warning:} (4)
  * lines; the lines of a stack trace (the exception's class name and message, indented frames, {@code Caused by:},
  * {@code Suppressed:}) take the priority of the record they follow; anything else is 6 (info). Lines carry no time
- * stamp: the journal adds its own (slf4j-simple prints none unless {@code org.slf4j.simpleLogger.showDateTime} is
- * set).
+ * stamp: the journal adds its own (the text format prints none; a JSON record's own {@code time} stays in it).
  */
 public final class JournalStream extends OutputStream {
     public static final String JOURNAL_STREAM = "JOURNAL_STREAM";
@@ -35,7 +35,8 @@ public final class JournalStream extends OutputStream {
     static final int INFO = 6;
     static final int DEBUG = 7;
 
-    private static final Pattern RECORD = Pattern.compile("^(?:\\[[^\\]]*\\] )?(TRACE|DEBUG|INFO|WARN|ERROR) ");
+    private static final Pattern RECORD = Pattern.compile("^(?:\\[[^\\]]*\\] )?(TRACE|DEBUG|INFO|WARN|ERROR) "
+            + "|^\\{\"time\":\"[^\"]*\",\"level\":\"(TRACE|DEBUG|INFO|WARN|ERROR)\"");
     private static final Pattern PREFIXED = Pattern.compile("^<[0-7]>");
     /** A stack trace's first line: the exception's class name, then its message. */
     private static final Pattern THROWABLE =
@@ -93,7 +94,7 @@ public final class JournalStream extends OutputStream {
     static int priority(String text, int lastRecord) {
         Matcher record = RECORD.matcher(text);
         if (record.find()) {
-            return switch (record.group(1)) {
+            return switch (record.group(1) != null ? record.group(1) : record.group(2)) {
                 case "ERROR" -> ERROR;
                 case "WARN" -> WARNING;
                 case "INFO" -> INFO;

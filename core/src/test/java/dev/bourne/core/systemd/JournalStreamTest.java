@@ -34,6 +34,11 @@ class JournalStreamTest {
         "warning: something|4",
         "bourne-agent: serving the Workload API on /run/bourne/agent/public/api.sock|6",
         "INFORMATION without a record's shape|6",
+        "{\"time\":\"2026-12-04T10:00:00.123Z\",\"level\":\"ERROR\",\"logger\":\"dev.bourne.X\",\"message\":\"x\"}|3",
+        "{\"time\":\"2026-12-04T10:00:00Z\",\"level\":\"WARN\",\"logger\":\"dev.bourne.X\"}|4",
+        "{\"time\":\"2026-12-04T10:00:00Z\",\"level\":\"INFO\",\"logger\":\"dev.bourne.X\"}|6",
+        "{\"time\":\"2026-12-04T10:00:00Z\",\"level\":\"DEBUG\",\"logger\":\"dev.bourne.X\"}|7",
+        "{\"message\":\"ERROR \",\"level\":\"ERROR\"}|6",
     })
     void priority_ofLine(String line, int expected) {
         assertEquals(expected, JournalStream.priority(line, JournalStream.INFO));

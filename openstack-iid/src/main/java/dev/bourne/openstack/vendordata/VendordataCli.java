@@ -3,6 +3,8 @@ package dev.bourne.openstack.vendordata;
 import dev.bourne.core.config.ConfigError;
 import dev.bourne.core.config.ConfigException;
 import dev.bourne.core.config.ConfigResult;
+import dev.bourne.core.config.LogFormat;
+import dev.bourne.core.logging.Logging;
 import dev.bourne.core.systemd.JournalStream;
 import dev.bourne.core.systemd.StopSignals;
 import dev.bourne.core.systemd.SystemdNotifier;
@@ -23,7 +25,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -182,7 +183,7 @@ public final class VendordataCli implements Callable<Integer> {
             }
             ConfigResult.Valid<VendordataSettings> valid = (ConfigResult.Valid<VendordataSettings>) result;
             valid.warnings().forEach(w -> err.println("warning: " + w));
-            applyLogLevel(valid.settings());
+            Logging.configure(valid.settings().logLevel(), LogFormat.TEXT);
             VendordataCli cli = (VendordataCli) spec.root().userObject();
             VendordataService service;
             try {
@@ -230,18 +231,6 @@ public final class VendordataCli implements Callable<Integer> {
                 service.close();
             }
             return OK;
-        }
-
-        /**
-         * The configured log level, for slf4j-simple (the launcher's binding), unless given with {@code -D}. Takes
-         * effect only if nothing has logged yet in this JVM, which holds for the launcher: nothing logs before the
-         * service starts.
-         */
-        private static void applyLogLevel(VendordataSettings settings) {
-            String property = "org.slf4j.simpleLogger.defaultLogLevel";
-            if (System.getProperty(property) == null) {
-                System.setProperty(property, settings.logLevel().name().toLowerCase(Locale.ROOT));
-            }
         }
     }
 
