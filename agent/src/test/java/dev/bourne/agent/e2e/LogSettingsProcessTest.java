@@ -47,7 +47,7 @@ class LogSettingsProcessTest {
         Path conf = dir.resolve("server.conf");
         Files.writeString(conf, GettingStartedFlowTest.edit(
                 Files.readString(SystemdNotifyProcessTest.ROOT.resolve("conf/server/server.conf")), Map.of(
-                        "log_level = \"DEBUG\"", logSettings,
+                        "log_level = \"INFO\"", logSettings + "\n   ",
                         "bind_port = \"8081\"", "bind_port = \"" + GettingStartedFlowTest.freePort() + "\"",
                         "bind_port = \"8080\"", "bind_port = \"" + GettingStartedFlowTest.freePort() + "\"",
                         "socket_path = \"/tmp/bourne-server/private/api.sock\"", "socket_path = \"" + socket + "\"",
