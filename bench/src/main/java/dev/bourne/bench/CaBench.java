@@ -1,5 +1,8 @@
 package dev.bourne.bench;
 
+import static dev.bourne.bench.BenchArguments.printable;
+import static dev.bourne.bench.BenchArguments.value;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -137,13 +140,6 @@ public final class CaBench {
             return parsed;
         }
 
-        private static String value(String[] args, int i, String flag) {
-            if (i >= args.length || args[i].startsWith("--")) {
-                throw new IllegalArgumentException(flag + " needs a value");
-            }
-            return args[i];
-        }
-
         private static List<Integer> threads(String text) {
             List<Integer> counts = new ArrayList<>();
             for (String part : text.split(",", -1)) {
@@ -160,11 +156,6 @@ public final class CaBench {
                 counts.add(count);
             }
             return counts;
-        }
-
-        private static String printable(String text) {
-            String clipped = text.length() > 64 ? text.substring(0, 64) + "..." : text;
-            return clipped.replaceAll("[^\\x20-\\x7e]", "?");
         }
     }
 }

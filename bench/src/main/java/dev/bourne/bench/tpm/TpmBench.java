@@ -1,5 +1,9 @@
 package dev.bourne.bench.tpm;
 
+import static dev.bourne.bench.BenchArguments.number;
+import static dev.bourne.bench.BenchArguments.printable;
+import static dev.bourne.bench.BenchArguments.value;
+
 import dev.bourne.bench.workload.CpuMeter;
 import dev.bourne.bench.workload.Latencies;
 import dev.bourne.testing.tpm.Swtpm;
@@ -246,37 +250,12 @@ public final class TpmBench {
             return parsed;
         }
 
-        private static String value(String[] args, int i, String flag) {
-            if (i >= args.length || args[i].startsWith("--")) {
-                throw new IllegalArgumentException(flag + " needs a value");
-            }
-            return args[i];
-        }
-
-        private static int number(String text, String flag, int min, int max) {
-            int value;
-            try {
-                value = Integer.parseInt(text.strip());
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(flag + " takes a whole number, got '" + printable(text) + "'");
-            }
-            if (value < min || value > max) {
-                throw new IllegalArgumentException(flag + " must be " + min + ".." + max + ", got " + value);
-            }
-            return value;
-        }
-
         private static Path directory(String text, String flag) {
             Path path = Path.of(text);
             if (!Files.isDirectory(path)) {
                 throw new IllegalArgumentException(flag + ": '" + printable(text) + "' is not a directory");
             }
             return path;
-        }
-
-        private static String printable(String text) {
-            String clipped = text.length() > 64 ? text.substring(0, 64) + "..." : text;
-            return clipped.replaceAll("[^\\x20-\\x7e]", "?");
         }
     }
 }

@@ -1,5 +1,8 @@
 package dev.bourne.bench.workload;
 
+import static dev.bourne.bench.BenchArguments.printable;
+import static dev.bourne.bench.BenchArguments.value;
+
 import dev.bourne.agent.workloadapi.WorkloadApiServer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -228,7 +231,7 @@ public final class WorkloadBench {
 
     /** Command-line arguments, each checked, with the error naming the argument. */
     static final class Arguments {
-        static final String NEEDS_VALUE = " needs a value";
+        static final String NEEDS_VALUE = dev.bourne.bench.BenchArguments.NEEDS_VALUE;
         static final String UNKNOWN = "unknown argument ";
         static final String NOT_A_NUMBER = " takes a number ";
         static final String OUT_OF_RANGE = ": must be ";
@@ -302,13 +305,6 @@ public final class WorkloadBench {
             return -1;
         }
 
-        private static String value(String[] args, int i, String flag) {
-            if (i >= args.length || args[i].startsWith("--")) {
-                throw new IllegalArgumentException(flag + NEEDS_VALUE);
-            }
-            return args[i];
-        }
-
         private static List<Integer> counts(String flag, String text, int min, int max) {
             List<Integer> counts = new ArrayList<>();
             for (String part : text.split(",", -1)) {
@@ -329,11 +325,6 @@ public final class WorkloadBench {
                 throw new IllegalArgumentException(flag + OUT_OF_RANGE + min + ".." + max + ", got " + count);
             }
             return count;
-        }
-
-        private static String printable(String text) {
-            String clipped = text.length() > 64 ? text.substring(0, 64) + "..." : text;
-            return clipped.replaceAll("[^\\x20-\\x7e]", "?");
         }
     }
 }
