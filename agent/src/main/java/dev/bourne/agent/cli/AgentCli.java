@@ -11,6 +11,7 @@ import dev.bourne.agent.runtime.AgentStatus;
 import dev.bourne.core.config.AgentSettings;
 import dev.bourne.core.config.ConfigError;
 import dev.bourne.core.config.ConfigResult;
+import dev.bourne.core.internal.Texts;
 import dev.bourne.core.logging.Logging;
 import dev.bourne.core.systemd.JournalStream;
 import dev.bourne.core.systemd.StopSignals;
@@ -570,7 +571,7 @@ public final class AgentCli implements Callable<Integer> {
                 double d = value.getNumberValue();
                 yield d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d);
             }
-            case STRING_VALUE -> quote(value.getStringValue());
+            case STRING_VALUE -> Texts.jsonString(value.getStringValue());
             case LIST_VALUE -> {
                 ListValue list = value.getListValue();
                 List<String> parts = new ArrayList<>();
@@ -580,31 +581,11 @@ public final class AgentCli implements Callable<Integer> {
             case STRUCT_VALUE -> {
                 Struct struct = value.getStructValue();
                 List<String> parts = new ArrayList<>();
-                new TreeMap<>(struct.getFieldsMap()).forEach((k, v) -> parts.add(quote(k) + ":" + json(v)));
+                new TreeMap<>(struct.getFieldsMap())
+                        .forEach((k, v) -> parts.add(Texts.jsonString(k) + ":" + json(v)));
                 yield "{" + String.join(",", parts) + "}";
             }
         };
-    }
-
-    private static String quote(String s) {
-        StringBuilder out = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        return out.append('"').toString();
     }
 
     @Command(name = "watch", description = "Streams X.509-SVID updates until Ctrl-C or -timeout.")

@@ -3,6 +3,7 @@ package dev.bourne.appliance.ca;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.crypto.impl.ECDSA;
 import dev.bourne.appliance.ca.SvidIssuanceException.Reason;
+import dev.bourne.core.internal.Texts;
 import dev.bourne.core.keymanager.KeyManagerException;
 import dev.bourne.core.keymanager.KeyType;
 import dev.bourne.core.keymanager.SignatureAlgorithm;
@@ -212,42 +213,26 @@ public final class JwtSvidIssuer {
             Optional<URI> issuer) {
         StringBuilder json = new StringBuilder(128);
         json.append("{\"sub\":");
-        string(json, subject.toString());
+        Texts.appendJsonString(json, subject.toString());
         json.append(",\"aud\":");
         if (audience.size() == 1) {
-            string(json, audience.get(0));
+            Texts.appendJsonString(json, audience.get(0));
         } else {
             json.append('[');
             for (int i = 0; i < audience.size(); i++) {
                 if (i > 0) {
                     json.append(',');
                 }
-                string(json, audience.get(i));
+                Texts.appendJsonString(json, audience.get(i));
             }
             json.append(']');
         }
         json.append(",\"exp\":").append(expires).append(",\"iat\":").append(issuedAt);
         if (issuer.isPresent()) {
             json.append(",\"iss\":");
-            string(json, issuer.get().toString());
+            Texts.appendJsonString(json, issuer.get().toString());
         }
         return json.append('}').toString();
-    }
-
-    /** A JSON string literal (RFC 8259 section 7): quote, backslash and control characters escaped. */
-    static void string(StringBuilder json, String value) {
-        json.append('"');
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (c == '"' || c == '\\') {
-                json.append('\\').append(c);
-            } else if (c < 0x20) {
-                json.append(String.format("\\u%04x", (int) c));
-            } else {
-                json.append(c);
-            }
-        }
-        json.append('"');
     }
 
     private Signer signer(JwtAuthority authority) throws JwtSvidIssuanceException {
@@ -288,9 +273,9 @@ public final class JwtSvidIssuer {
                 throw new JwtSvidIssuanceException(Reason.AUTHORITY_UNUSABLE, problem);
             }
             StringBuilder json = new StringBuilder(96).append("{\"alg\":");
-            string(json, algorithm.jwsName());
+            Texts.appendJsonString(json, algorithm.jwsName());
             json.append(",\"kid\":");
-            string(json, authority.keyId());
+            Texts.appendJsonString(json, authority.keyId());
             json.append(",\"typ\":\"JWT\"}");
             byte[] encoded = BASE64URL.encode(json.toString().getBytes(StandardCharsets.UTF_8));
             byte[] header = Arrays.copyOf(encoded, encoded.length + 1);

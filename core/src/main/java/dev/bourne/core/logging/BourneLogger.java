@@ -2,6 +2,7 @@ package dev.bourne.core.logging;
 
 import dev.bourne.core.config.LogFormat;
 import dev.bourne.core.config.LogLevel;
+import dev.bourne.core.internal.Texts;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -120,22 +121,22 @@ final class BourneLogger extends LegacyAbstractLogger {
     static String json(Instant time, Level level, String logger, String thread, String message, Throwable throwable) {
         StringBuilder out = new StringBuilder(128);
         out.append("{\"time\":");
-        string(out, time.toString());
+        Texts.appendJsonString(out, time.toString());
         out.append(",\"level\":");
-        string(out, level.name());
+        Texts.appendJsonString(out, level.name());
         out.append(",\"logger\":");
-        string(out, logger);
+        Texts.appendJsonString(out, logger);
         out.append(",\"thread\":");
-        string(out, thread);
+        Texts.appendJsonString(out, thread);
         out.append(",\"message\":");
-        string(out, message);
+        Texts.appendJsonString(out, message);
         if (throwable != null) {
             out.append(",\"error\":{\"class\":");
-            string(out, throwable.getClass().getName());
+            Texts.appendJsonString(out, throwable.getClass().getName());
             out.append(",\"message\":");
-            string(out, throwable.getMessage());
+            Texts.appendJsonString(out, throwable.getMessage());
             out.append(",\"stack\":");
-            string(out, stackTrace(throwable));
+            Texts.appendJsonString(out, stackTrace(throwable));
             out.append('}');
         }
         return out.append("}\n").toString();
@@ -147,34 +148,5 @@ final class BourneLogger extends LegacyAbstractLogger {
             throwable.printStackTrace(writer);
         }
         return trace.toString();
-    }
-
-    /** A JSON string (RFC 8259): quotes, backslashes and control characters escaped, anything else as it is. */
-    static void string(StringBuilder out, String value) {
-        if (value == null) {
-            out.append("null");
-            return;
-        }
-        out.append('"');
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                case '\b' -> out.append("\\b");
-                case '\f' -> out.append("\\f");
-                default -> {
-                    if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029') {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        out.append('"');
     }
 }

@@ -11,7 +11,7 @@ import java.util.Objects;
  * including those created before it.
  */
 public final class Logging {
-    /** Level and format together, so a record never sees one of a change without the other. */
+    /** Level and format, replaced together by {@link #configure}. */
     record Settings(LogLevel level, LogFormat format) {
     }
 
@@ -40,9 +40,5 @@ public final class Logging {
     /** The configured format. */
     public static LogFormat format() {
         return settings.format();
-    }
-
-    static Settings settings() {
-        return settings;
     }
 }

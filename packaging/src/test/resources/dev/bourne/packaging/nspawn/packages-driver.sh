@@ -32,6 +32,16 @@ mode_owner() {
     stat -c '%a %U:%G' "$1"
 }
 
+# start_unit NAME: starts bourne-NAME.service and records NAME.start_seconds, the unit's facts and NAME.user.
+# Type=notify: systemctl start returns once the JVM sent READY=1 (or fails at TimeoutStartSec=).
+start_unit() {
+    local unit="bourne-$1.service" start=$SECONDS
+    timeout 120 systemctl start "$unit" || fail "systemctl start bourne-$1 failed or timed out"
+    record "$1.start_seconds" "$((SECONDS - start))"
+    unit_facts "$unit"
+    record "$1.user" "$(ps -o user= -p "$(systemctl show -P MainPID "$unit")")"
+}
+
 on_failure_dump() {
     if [ "$(cat "$RESULTS/status")" != ok ]; then
         echo "---- systemctl status (on failure)"
@@ -143,12 +153,7 @@ as bourne-server /usr/bin/bourne-server validate -config /etc/bourne/server.conf
     || fail "bourne-server validate refused the test's server.conf"
 
 step server-start
-# Type=notify: systemctl start returns once the JVM sent READY=1 (or fails at TimeoutStartSec=).
-start=$SECONDS
-timeout 120 systemctl start bourne-server.service || fail "systemctl start bourne-server failed or timed out"
-record server.start_seconds "$((SECONDS - start))"
-unit_facts bourne-server.service
-record server.user "$(ps -o user= -p "$(systemctl show -P MainPID bourne-server.service)")"
+start_unit server
 record server.no_new_privs "$(main_pid_status bourne-server.service NoNewPrivs)"
 record server.cap_bnd "$(main_pid_status bourne-server.service CapBnd)"
 record server.seccomp "$(main_pid_status bourne-server.service Seccomp)"
@@ -217,11 +222,7 @@ unset token
 record config.agent_after_edit "$(mode_owner /etc/bourne/agent.conf)"
 
 step agent-start
-start=$SECONDS
-timeout 120 systemctl start bourne-agent.service || fail "systemctl start bourne-agent failed or timed out"
-record agent.start_seconds "$((SECONDS - start))"
-unit_facts bourne-agent.service
-record agent.user "$(ps -o user= -p "$(systemctl show -P MainPID bourne-agent.service)")"
+start_unit agent
 record agent.no_new_privs "$(main_pid_status bourne-agent.service NoNewPrivs)"
 record agent.cap_bnd "$(main_pid_status bourne-agent.service CapBnd)"
 [ -S "$AGENT_SOCKET" ] || fail "the agent is active but $AGENT_SOCKET is not a socket"
@@ -293,11 +294,7 @@ sed -i -e 's|^    # issuer = .*|    issuer = "https://localhost:8443"|' \
     -e 's|^            # token_label = .*|            token_label = "bourne-vendordata"|' /etc/bourne/vendordata.conf
 as bourne-vendordata /usr/bin/bourne-vendordata validate -config /etc/bourne/vendordata.conf \
     || fail "bourne-vendordata validate refused the shipped vendordata.conf with its FILL IN lines set"
-start=$SECONDS
-timeout 120 systemctl start bourne-vendordata.service || fail "systemctl start bourne-vendordata failed or timed out"
-record vendordata.start_seconds "$((SECONDS - start))"
-unit_facts bourne-vendordata.service
-record vendordata.user "$(ps -o user= -p "$(systemctl show -P MainPID bourne-vendordata.service)")"
+start_unit vendordata
 record vendordata.cap_bnd "$(main_pid_status bourne-vendordata.service CapBnd)"
 record vendordata.exposure "$(systemd-analyze security --no-pager bourne-vendordata.service 2>/dev/null \
     | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')"
