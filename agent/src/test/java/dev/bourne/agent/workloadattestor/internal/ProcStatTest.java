@@ -3,10 +3,10 @@ package dev.bourne.agent.workloadattestor.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -48,12 +48,13 @@ class ProcStatTest {
     void startTime_ofThisJvm_isWithinItsUptime() throws Exception {
         int pid = (int) ProcessHandle.current().pid();
         long ticks = ProcStat.startTime(Files.readString(Path.of("/proc/self/stat")), pid);
-        // starttime is in clock ticks (USER_HZ, 100 on Linux) since boot; boot time is btime in /proc/stat.
-        long bootEpoch = Files.readAllLines(Path.of("/proc/stat")).stream().filter(l -> l.startsWith("btime "))
-                .mapToLong(l -> Long.parseLong(l.substring(6).trim())).findFirst().orElseThrow();
-        Instant started = Instant.ofEpochSecond(bootEpoch).plusMillis(ticks * 10);
-        Instant jvmStart = ProcessHandle.current().info().startInstant().orElseThrow();
-        assertEquals(0, Duration.between(jvmStart, started).abs().toSeconds(),
-                "start time from stat " + started + " vs the JVM's " + jvmStart);
+        // starttime is in clock ticks (USER_HZ, 100 on Linux) since boot. Compared with the JVM's own uptime on
+        // monotonic clocks (/proc/uptime and the JVM's), not with wall-clock instants: btime in /proc/stat moves
+        // when the wall clock is stepped, as on a machine whose clock is set after it booted.
+        double secondsSinceBoot = Double.parseDouble(Files.readString(Path.of("/proc/uptime")).split(" ")[0]);
+        Duration ageFromStat = Duration.ofMillis(Math.round(secondsSinceBoot * 1000) - ticks * 10);
+        Duration jvmAge = Duration.ofMillis(ManagementFactory.getRuntimeMXBean().getUptime());
+        assertEquals(0, ageFromStat.minus(jvmAge).abs().toSeconds(),
+                "process age from stat " + ageFromStat + " vs the JVM's uptime " + jvmAge);
     }
 }
